@@ -1,0 +1,19 @@
+//! raftconnect-storage: the replicated data model and its sled-backed openraft storage.
+//!
+//! Layout:
+//! - [`model`]: the closed [`model::Command`] enum, the [`model::State`] it builds and the
+//!   deterministic, infallible `apply`.
+//! - [`store`]: the sled log store (`RaftLogStorage`) and state machine (`RaftStateMachine`),
+//!   snapshots in files, the durability barrier.
+//! - [`codec`]: bincode 1.3 with explicit options, size limits and a format-version byte.
+//! - [`view`]: decoded, redacted JSON views of log entries and state.
+//!
+//! This crate knows nothing of networks or Kafka.
+
+pub mod codec;
+pub mod model;
+pub mod store;
+pub mod view;
+
+pub use model::{Command, NodeId, Response, State};
+pub use store::{open, Applied, LogStore, OpenError, StateHandle, StateMachine, StoreConfig};
