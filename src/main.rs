@@ -1,1 +1,159 @@
-fn main(){}
+//! The `raftconnect` binary: run a node, or talk to one (cluster status, log inspection).
+
+mod cli;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use raftconnect::server::{self, NodeOptions};
+use raftconnect_raft::RaftSettings;
+
+#[derive(Parser)]
+#[command(name = "raftconnect", version, about = "Kafka Connect's distributed mode on an embedded Raft cluster")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a node: a Raft member, a REST server and a worker.
+    Node(NodeArgs),
+    /// Inspect or change the cluster's membership.
+    Cluster {
+        #[command(subcommand)]
+        command: ClusterCommand,
+    },
+    /// Show the replicated log, decoded, from a running node or a stopped node's data directory.
+    Log(cli::LogArgs),
+}
+
+#[derive(Subcommand)]
+enum ClusterCommand {
+    /// Leader, term, indexes and members (role, liveness).
+    Status {
+        #[arg(long, default_value = cli::DEFAULT_URL)]
+        url: String,
+        /// Print the JSON of GET /cluster.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a member (a voter is replaced by a live learner, if any).
+    Remove {
+        id: u64,
+        #[arg(long, default_value = cli::DEFAULT_URL)]
+        url: String,
+    },
+}
+
+#[derive(Args)]
+struct NodeArgs {
+    /// Node id: a positive integer, stable for the life of the data directory.
+    #[arg(long)]
+    id: u64,
+    /// Where the node keeps its Raft log, state and identity.
+    #[arg(long)]
+    data_dir: PathBuf,
+    /// Address to listen on for REST and node-to-node RPC.
+    #[arg(long, default_value = "127.0.0.1:8083")]
+    listen: String,
+    /// URL other nodes and clients use to reach this node (default: http://<listen address>).
+    #[arg(long)]
+    advertise: Option<String>,
+    /// Form a new cluster with this node as its first voter.
+    #[arg(long, conflicts_with = "join")]
+    bootstrap: bool,
+    /// Join the cluster that the node at this URL belongs to.
+    #[arg(long)]
+    join: Option<String>,
+    /// Number of voters (3 or 5); further nodes are learners.
+    #[arg(long, default_value_t = 3, value_parser = parse_voters)]
+    voters: usize,
+    /// Raft heartbeat interval, also openraft 0.9's AppendEntries timeout.
+    #[arg(long, default_value_t = 100)]
+    heartbeat_ms: u64,
+    /// Lower bound of the randomized election timeout.
+    #[arg(long, default_value_t = 400)]
+    election_timeout_min_ms: u64,
+    /// Upper bound of the randomized election timeout.
+    #[arg(long, default_value_t = 700)]
+    election_timeout_max_ms: u64,
+    /// A member not heard from by the leader for this long is reported not alive.
+    #[arg(long, default_value_t = 1000)]
+    liveness_timeout_ms: u64,
+    /// Build a snapshot after this many entries since the last one.
+    #[arg(long, default_value_t = 5000)]
+    snapshot_every: u64,
+    /// Entries kept in the log behind a snapshot.
+    #[arg(long, default_value_t = 1000)]
+    log_keep: u64,
+}
+
+impl NodeArgs {
+    fn into_options(self) -> NodeOptions {
+        let settings = RaftSettings {
+            heartbeat: Duration::from_millis(self.heartbeat_ms),
+            election_timeout_min: Duration::from_millis(self.election_timeout_min_ms),
+            election_timeout_max: Duration::from_millis(self.election_timeout_max_ms),
+            voters: self.voters,
+            liveness_timeout: Duration::from_millis(self.liveness_timeout_ms),
+            snapshot_logs_since_last: self.snapshot_every,
+            max_in_snapshot_log_to_keep: self.log_keep,
+            ..RaftSettings::default()
+        };
+        NodeOptions {
+            id: self.id,
+            data_dir: self.data_dir,
+            listen: self.listen,
+            advertise: self.advertise,
+            bootstrap: self.bootstrap,
+            join: self.join,
+            settings,
+        }
+    }
+}
+
+fn parse_voters(s: &str) -> Result<usize, String> {
+    match s {
+        "1" | "3" | "5" => Ok(s.parse().unwrap_or(3)),
+        _ => Err("the number of voters must be 1, 3 or 5".into()),
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,openraft=warn,tower_http=warn"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result: anyhow::Result<()> = runtime.block_on(async move {
+        match cli.command {
+            Command::Node(args) => {
+                init_tracing();
+                server::run(args.into_options()).await?;
+                Ok(())
+            }
+            Command::Cluster { command: ClusterCommand::Status { url, json } } => cli::cluster_status(&url, json).await,
+            Command::Cluster { command: ClusterCommand::Remove { id, url } } => cli::cluster_remove(&url, id).await,
+            Command::Log(args) => cli::log(args).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -137,7 +137,7 @@ pub struct AssignmentChange {
 /// Every write to the replicated state. Closed: a new kind of write is a new variant and a new
 /// format version.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Command {
     /// Add a node to the registry, or update the URL of a node with the same incarnation.
     RegisterNode { id: NodeId, rest_url: String, incarnation: String },
@@ -491,5 +491,420 @@ fn batch_response(applied: u32, rejected: Vec<Rejection>) -> Response {
         (_, 0) => Response::Applied,
         (0, 1) => Response::Rejected(rejected.into_iter().next().expect("one rejection")),
         _ => Response::PartiallyApplied { applied, rejected },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg(pairs: &[(&str, &str)]) -> ConfigMap {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    fn task(c: &str, t: u32) -> WorkUnit {
+        WorkUnit::Task { connector: c.into(), task: t }
+    }
+
+    fn put(name: &str, target_state: Option<TargetState>) -> Command {
+        Command::PutConnector { name: name.into(), config: cfg(&[("topic", name)]), target_state }
+    }
+
+    fn assign(unit: WorkUnit, node: NodeId) -> Command {
+        Command::Assign { changes: vec![AssignmentChange { unit, node: Some(node) }] }
+    }
+
+    fn source(c: &str, t: u32, epoch: u64, partition: &str, offset: &str) -> SourceOffsetCommit {
+        SourceOffsetCommit {
+            connector: c.into(),
+            task: t,
+            epoch,
+            partition: partition.into(),
+            offset: offset.into(),
+        }
+    }
+
+    fn sink(c: &str, t: u32, epoch: u64, topic: &str, partition: i32, offset: i64) -> SinkOffsetCommit {
+        SinkOffsetCommit { connector: c.into(), task: t, epoch, topic: topic.into(), partition, offset }
+    }
+
+    /// Apply `cmds` at indexes 1, 2, … and return the responses.
+    fn run(state: &mut State, cmds: &[Command]) -> Vec<Response> {
+        let mut dirty = DirtyKeys::new();
+        cmds.iter().enumerate().map(|(i, c)| state.apply(i as u64 + 1, c, &mut dirty)).collect()
+    }
+
+    /// Connector `c` with task 0 assigned to node 1 at index 2, and its connector unit at index 3.
+    fn with_assigned_task() -> State {
+        let mut s = State::default();
+        let r = run(
+            &mut s,
+            &[put("c", None), assign(task("c", 0), 1), assign(WorkUnit::Connector("c".into()), 1)],
+        );
+        assert!(r.iter().all(|r| *r == Response::Applied), "{r:?}");
+        s
+    }
+
+    fn apply_at(s: &mut State, index: u64, cmd: Command) -> (Response, DirtyKeys) {
+        let mut dirty = DirtyKeys::new();
+        let r = s.apply(index, &cmd, &mut dirty);
+        (r, dirty)
+    }
+
+    #[test]
+    fn current_offset_commit_applies() {
+        let mut s = with_assigned_task();
+        let (r, dirty) = apply_at(
+            &mut s,
+            10,
+            Command::CommitOffsets {
+                node: 1,
+                source: vec![source("c", 0, 2, "p", "o1")],
+                sink: vec![sink("c", 0, 2, "t", 0, 5)],
+            },
+        );
+        assert_eq!(r, Response::Applied);
+        assert_eq!(s.source_offsets.get(&("c".into(), "p".into())), Some(&"o1".to_string()));
+        assert_eq!(s.sink_offsets.get(&("c".into(), "t".into(), 0)), Some(&5));
+        assert!(dirty.contains(&Key::SourceOffset("c".into(), "p".into())));
+        assert!(dirty.contains(&Key::SinkOffset("c".into(), "t".into(), 0)));
+    }
+
+    #[test]
+    fn offset_commit_with_stale_epoch_or_wrong_node_is_rejected() {
+        let mut s = with_assigned_task();
+        apply_at(
+            &mut s,
+            4,
+            Command::CommitOffsets { node: 1, source: vec![source("c", 0, 2, "p", "o1")], sink: vec![] },
+        );
+        // Reassign the task to node 2 at index 5: epoch 2 is now stale.
+        assert_eq!(apply_at(&mut s, 5, assign(task("c", 0), 2)).0, Response::Applied);
+        let before = s.clone();
+        let current = Some(Assignment { node: 2, epoch: 5 });
+
+        // Old owner, old epoch.
+        let (r, dirty) = apply_at(
+            &mut s,
+            6,
+            Command::CommitOffsets { node: 1, source: vec![source("c", 0, 2, "p", "o2")], sink: vec![] },
+        );
+        assert_eq!(
+            r,
+            Response::Rejected(Rejection::StaleEpoch { unit: task("c", 0), node: 1, epoch: 2, current })
+        );
+        assert!(dirty.is_empty());
+        // Right epoch, wrong node.
+        let (r, _) = apply_at(
+            &mut s,
+            7,
+            Command::CommitOffsets { node: 1, source: vec![], sink: vec![sink("c", 0, 5, "t", 0, 9)] },
+        );
+        assert_eq!(
+            r,
+            Response::Rejected(Rejection::StaleEpoch { unit: task("c", 0), node: 1, epoch: 5, current })
+        );
+        // Right node, wrong epoch.
+        let (r, _) = apply_at(
+            &mut s,
+            8,
+            Command::CommitOffsets { node: 2, source: vec![source("c", 0, 2, "p", "o3")], sink: vec![] },
+        );
+        assert_eq!(
+            r,
+            Response::Rejected(Rejection::StaleEpoch { unit: task("c", 0), node: 2, epoch: 2, current })
+        );
+        // Unassigned task.
+        let (r, _) = apply_at(
+            &mut s,
+            9,
+            Command::CommitOffsets { node: 2, source: vec![source("c", 7, 5, "p", "o4")], sink: vec![] },
+        );
+        assert_eq!(
+            r,
+            Response::Rejected(Rejection::StaleEpoch {
+                unit: task("c", 7),
+                node: 2,
+                epoch: 5,
+                current: None
+            })
+        );
+        assert_eq!(s, before, "rejected commits changed the state");
+        assert_eq!(s.source_offsets.get(&("c".into(), "p".into())), Some(&"o1".to_string()));
+
+        // The current owner under the current epoch applies.
+        let (r, _) = apply_at(
+            &mut s,
+            10,
+            Command::CommitOffsets { node: 2, source: vec![source("c", 0, 5, "p", "o5")], sink: vec![] },
+        );
+        assert_eq!(r, Response::Applied);
+        assert_eq!(s.source_offsets.get(&("c".into(), "p".into())), Some(&"o5".to_string()));
+    }
+
+    #[test]
+    fn offset_batch_with_some_stale_items_is_partially_applied() {
+        let mut s = with_assigned_task();
+        // Task 1 of c belongs to node 2.
+        apply_at(&mut s, 4, assign(task("c", 1), 2));
+        let (r, _) = apply_at(
+            &mut s,
+            5,
+            Command::CommitOffsets {
+                node: 1,
+                source: vec![source("c", 0, 2, "p0", "a"), source("c", 1, 4, "p1", "b")],
+                sink: vec![sink("c", 0, 2, "t", 0, 1), sink("c", 0, 99, "t", 1, 2)],
+            },
+        );
+        assert_eq!(
+            r,
+            Response::PartiallyApplied {
+                applied: 2,
+                rejected: vec![
+                    Rejection::StaleEpoch {
+                        unit: task("c", 1),
+                        node: 1,
+                        epoch: 4,
+                        current: Some(Assignment { node: 2, epoch: 4 })
+                    },
+                    Rejection::StaleEpoch {
+                        unit: task("c", 0),
+                        node: 1,
+                        epoch: 99,
+                        current: Some(Assignment { node: 1, epoch: 2 })
+                    },
+                ],
+            }
+        );
+        assert_eq!(s.source_offsets.len(), 1);
+        assert!(s.source_offsets.contains_key(&("c".into(), "p0".into())));
+        assert_eq!(s.sink_offsets.len(), 1);
+        assert_eq!(s.sink_offsets.get(&("c".into(), "t".into(), 0)), Some(&1));
+    }
+
+    #[test]
+    fn alter_offsets_is_refused_unless_stopped() {
+        let mut s = with_assigned_task();
+        apply_at(
+            &mut s,
+            4,
+            Command::CommitOffsets {
+                node: 1,
+                source: vec![source("c", 0, 2, "p", "o1")],
+                sink: vec![sink("c", 0, 2, "t", 0, 3)],
+            },
+        );
+        let alter = Command::AlterOffsets {
+            connector: "c".into(),
+            reset: true,
+            source: vec![("q".into(), Some("o9".into()))],
+            sink: vec![],
+        };
+        for (i, state) in [TargetState::Running, TargetState::Paused].into_iter().enumerate() {
+            apply_at(&mut s, 5 + i as u64 * 2, Command::SetTargetState { name: "c".into(), state });
+            let before = s.clone();
+            let (r, dirty) = apply_at(&mut s, 6 + i as u64 * 2, alter.clone());
+            assert_eq!(r, Response::Rejected(Rejection::NotStopped { name: "c".into() }), "{state:?}");
+            assert!(dirty.is_empty());
+            assert_eq!(s, before);
+        }
+        let (r, _) = apply_at(
+            &mut s,
+            9,
+            Command::AlterOffsets { connector: "nope".into(), reset: false, source: vec![], sink: vec![] },
+        );
+        assert_eq!(r, Response::Rejected(Rejection::UnknownConnector { name: "nope".into() }));
+
+        apply_at(&mut s, 10, Command::SetTargetState { name: "c".into(), state: TargetState::Stopped });
+        let (r, _) = apply_at(&mut s, 11, alter);
+        assert_eq!(r, Response::Applied);
+        // reset cleared p and the sink offset; q was written.
+        assert_eq!(s.source_offsets.len(), 1);
+        assert_eq!(s.source_offsets.get(&("c".into(), "q".into())), Some(&"o9".to_string()));
+        assert!(s.sink_offsets.is_empty());
+    }
+
+    #[test]
+    fn delete_connector_removes_assignments_statuses_task_configs_but_keeps_offsets() {
+        let mut s = with_assigned_task();
+        let mut d = DirtyKeys::new();
+        let cmds = [
+            Command::PutTaskConfigs { connector: "c".into(), epoch: 3, configs: vec![cfg(&[("k", "v")])] },
+            Command::ReportStatus {
+                unit: task("c", 0),
+                node: 1,
+                epoch: 2,
+                state: UnitState::Running,
+                trace: None,
+            },
+            Command::ReportStatus {
+                unit: WorkUnit::Connector("c".into()),
+                node: 1,
+                epoch: 3,
+                state: UnitState::Running,
+                trace: None,
+            },
+            Command::CommitOffsets {
+                node: 1,
+                source: vec![source("c", 0, 2, "p", "o")],
+                sink: vec![sink("c", 0, 2, "t", 0, 7)],
+            },
+            // Another connector that must be left alone.
+            put("other", None),
+            assign(task("other", 0), 2),
+        ];
+        for (i, c) in cmds.iter().enumerate() {
+            assert_eq!(s.apply(4 + i as u64, c, &mut d), Response::Applied, "{c:?}");
+        }
+        assert_eq!(s.statuses.len(), 2);
+        assert_eq!(s.task_configs.len(), 1);
+
+        let (r, dirty) = apply_at(&mut s, 20, Command::DeleteConnector { name: "c".into() });
+        assert_eq!(r, Response::Applied);
+        assert!(!s.connectors.contains_key("c"));
+        assert!(s.task_configs.is_empty());
+        assert!(s.statuses.is_empty());
+        assert_eq!(s.assignments.keys().collect::<Vec<_>>(), vec![&task("other", 0)]);
+        assert!(s.connectors.contains_key("other"));
+        // Offsets stay so a re-created connector resumes.
+        assert_eq!(s.source_offsets.get(&("c".into(), "p".into())), Some(&"o".to_string()));
+        assert_eq!(s.sink_offsets.get(&("c".into(), "t".into(), 0)), Some(&7));
+        // The store persists removals through the dirty set.
+        for k in [
+            Key::Connector("c".into()),
+            Key::TaskConfigs("c".into()),
+            Key::Assignment(task("c", 0)),
+            Key::Assignment(WorkUnit::Connector("c".into())),
+            Key::Status(task("c", 0)),
+            Key::Status(WorkUnit::Connector("c".into())),
+        ] {
+            assert!(dirty.contains(&k), "{k:?} not dirty");
+        }
+        assert!(!dirty.iter().any(|k| matches!(k, Key::SourceOffset(..) | Key::SinkOffset(..))));
+
+        let (r, _) = apply_at(&mut s, 21, Command::DeleteConnector { name: "c".into() });
+        assert_eq!(r, Response::Rejected(Rejection::UnknownConnector { name: "c".into() }));
+    }
+
+    #[test]
+    fn register_node_with_a_different_incarnation_is_rejected() {
+        let mut s = State::default();
+        let reg = |url: &str, inc: &str| Command::RegisterNode {
+            id: 7,
+            rest_url: url.into(),
+            incarnation: inc.into(),
+        };
+        assert_eq!(apply_at(&mut s, 1, reg("http://a:8083", "dir-1")).0, Response::Applied);
+        apply_at(&mut s, 2, Command::MarkNodeLeaving { id: 7 });
+        assert!(s.nodes[&7].leaving);
+        let before = s.clone();
+
+        let (r, dirty) = apply_at(&mut s, 3, reg("http://b:8083", "dir-2"));
+        assert_eq!(r, Response::Rejected(Rejection::IncarnationMismatch { id: 7 }));
+        assert!(dirty.is_empty());
+        assert_eq!(s, before);
+
+        // Same incarnation: URL updated, leaving cleared, registration index kept.
+        assert_eq!(apply_at(&mut s, 4, reg("http://c:8083", "dir-1")).0, Response::Applied);
+        let n = &s.nodes[&7];
+        assert_eq!((n.rest_url.as_str(), n.leaving, n.registered_index), ("http://c:8083", false, 1));
+    }
+
+    #[test]
+    fn put_connector_keeps_target_state_on_update() {
+        let mut s = State::default();
+        apply_at(&mut s, 1, put("c", Some(TargetState::Paused)));
+        assert_eq!(s.connectors["c"].target_state, TargetState::Paused);
+        apply_at(&mut s, 2, put("d", None));
+        assert_eq!(s.connectors["d"].target_state, TargetState::Running);
+
+        apply_at(&mut s, 3, Command::SetTargetState { name: "c".into(), state: TargetState::Stopped });
+        let (r, _) = apply_at(
+            &mut s,
+            4,
+            Command::PutConnector {
+                name: "c".into(),
+                config: cfg(&[("topic", "new")]),
+                target_state: Some(TargetState::Running),
+            },
+        );
+        assert_eq!(r, Response::Applied);
+        let c = &s.connectors["c"];
+        assert_eq!(c.target_state, TargetState::Stopped, "update must keep the target state");
+        assert_eq!(c.config, cfg(&[("topic", "new")]));
+        assert_eq!((c.created_index, c.updated_index), (1, 4));
+    }
+
+    /// A mixed history, with rejected and partially applied commands among the applied ones.
+    fn history() -> Vec<Command> {
+        vec![
+            Command::RegisterNode { id: 1, rest_url: "u1".into(), incarnation: "i1".into() },
+            Command::RegisterNode { id: 2, rest_url: "u2".into(), incarnation: "i2".into() },
+            put("a", None),
+            put("b", Some(TargetState::Stopped)),
+            Command::Assign {
+                changes: vec![
+                    AssignmentChange { unit: WorkUnit::Connector("a".into()), node: Some(1) },
+                    AssignmentChange { unit: task("a", 0), node: Some(2) },
+                    AssignmentChange { unit: task("b", 0), node: Some(1) },
+                ],
+            },
+            Command::PutTaskConfigs { connector: "a".into(), epoch: 5, configs: vec![cfg(&[("x", "1")])] },
+            Command::PutTaskConfigs { connector: "a".into(), epoch: 4, configs: vec![] },
+            Command::CommitOffsets {
+                node: 2,
+                source: vec![source("a", 0, 5, "p", "1"), source("a", 0, 4, "p", "2")],
+                sink: vec![sink("b", 0, 5, "t", 1, 10)],
+            },
+            Command::ReportStatus {
+                unit: task("a", 0),
+                node: 2,
+                epoch: 5,
+                state: UnitState::Failed,
+                trace: Some("boom".into()),
+            },
+            Command::AlterOffsets {
+                connector: "b".into(),
+                reset: false,
+                source: vec![],
+                sink: vec![("t".into(), 2, Some(3))],
+            },
+            Command::AlterOffsets { connector: "a".into(), reset: true, source: vec![], sink: vec![] },
+            Command::Assign { changes: vec![AssignmentChange { unit: task("b", 0), node: None }] },
+            Command::MarkNodeLeaving { id: 2 },
+            Command::ForgetNode { id: 9 },
+            Command::DeleteConnector { name: "b".into() },
+            put("b", None),
+            Command::ForgetNode { id: 1 },
+        ]
+    }
+
+    #[test]
+    fn apply_is_deterministic() {
+        let (mut s1, mut s2) = (State::default(), State::default());
+        let (mut d1, mut d2) = (DirtyKeys::new(), DirtyKeys::new());
+        let mut r1 = Vec::new();
+        let mut r2 = Vec::new();
+        for (i, c) in history().iter().enumerate() {
+            r1.push(s1.apply(i as u64 + 1, c, &mut d1));
+        }
+        // The second replica gets the commands as decoded from the wire/log.
+        for (i, c) in history().iter().enumerate() {
+            let c: Command = crate::codec::decode(&crate::codec::encode(c)).unwrap();
+            r2.push(s2.apply(i as u64 + 1, &c, &mut d2));
+        }
+        assert_eq!(r1, r2);
+        assert_eq!(s1, s2);
+        assert_eq!(d1, d2);
+        assert_eq!(crate::codec::encode(&s1), crate::codec::encode(&s2));
+        // The history is not trivial: it has applied, rejected and partially applied commands.
+        assert!(r1.iter().any(|r| matches!(r, Response::Rejected(_))));
+        assert!(r1.iter().any(|r| matches!(r, Response::PartiallyApplied { .. })));
+        assert!(!s1.connectors.is_empty() && !s1.source_offsets.is_empty());
+        // Rejected at the same index on both replicas: applying again from scratch gives the
+        // same state (no hidden dependence on anything but the commands and indexes).
+        let mut s3 = State::default();
+        run(&mut s3, &history());
+        assert_eq!(s3, s1);
     }
 }

@@ -1,0 +1,265 @@
+//! Node-to-node RPC, client side: one pooled HTTP client for all peers, bincode bodies, and a
+//! record of each peer's last successful and failed RPC (the leader's liveness judgement).
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use openraft::error::{
+    Fatal, InstallSnapshotError, NetworkError, RPCError, RaftError, RemoteError, ReplicationClosed,
+    StreamingError, Unreachable,
+};
+use openraft::network::{Backoff, RPCOption, RaftNetwork, RaftNetworkFactory};
+use openraft::raft::{
+    AppendEntriesRequest, AppendEntriesResponse, InstallSnapshotRequest, InstallSnapshotResponse, SnapshotResponse,
+    VoteRequest, VoteResponse,
+};
+use openraft::{BasicNode, Snapshot, SnapshotMeta, Vote};
+use raftconnect_storage::codec;
+use raftconnect_storage::NodeId;
+use serde::{de::DeserializeOwned, Serialize};
+
+use crate::TypeConfig;
+
+/// Header naming the node an RPC is meant for; the server refuses RPCs meant for another id.
+pub const TARGET_HEADER: &str = "x-raftconnect-target";
+
+/// Largest RPC response the client decodes.
+pub const MAX_RPC_RESPONSE: u64 = 64 << 20;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TransportError {
+    /// The peer could not be connected to: nothing was sent.
+    #[error("cannot connect to {url}: {reason}")]
+    Connect { url: String, reason: String },
+    /// The request may have been delivered; its answer did not come back.
+    #[error("request to {url} failed: {reason}")]
+    Failed { url: String, reason: String },
+    #[error("{url} answered HTTP {status}: {body}")]
+    Status { url: String, status: u16, body: String },
+    #[error("undecodable answer from {url}: {reason}")]
+    Decode { url: String, reason: String },
+}
+
+impl TransportError {
+    /// True when the request certainly did not reach the peer's handler.
+    pub fn not_sent(&self) -> bool {
+        matches!(self, TransportError::Connect { .. })
+    }
+}
+
+/// Per-peer record of RPC outcomes, written by the network layer, read for liveness.
+#[derive(Clone, Default)]
+pub struct PeerHealth {
+    inner: Arc<Mutex<HashMap<NodeId, PeerRecord>>>,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PeerRecord {
+    pub last_ok: Option<Instant>,
+    pub last_err: Option<Instant>,
+}
+
+impl PeerHealth {
+    fn record(&self, target: NodeId, ok: bool) {
+        let mut map = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let r = map.entry(target).or_default();
+        if ok {
+            r.last_ok = Some(Instant::now());
+        } else {
+            r.last_err = Some(Instant::now());
+        }
+    }
+
+    pub fn get(&self, target: NodeId) -> PeerRecord {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner()).get(&target).copied().unwrap_or_default()
+    }
+}
+
+/// The pooled HTTP client every RPC goes through.
+#[derive(Clone)]
+pub struct RpcClient {
+    http: reqwest::Client,
+}
+
+impl RpcClient {
+    pub fn new() -> Self {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_millis(500))
+            .pool_idle_timeout(Duration::from_secs(30))
+            .tcp_nodelay(true)
+            .build()
+            .unwrap_or_default();
+        Self { http }
+    }
+
+    /// POST a bincode body to `{base}{path}` and decode a bincode answer.
+    pub async fn call<Req: Serialize, Resp: DeserializeOwned>(
+        &self,
+        base: &str,
+        path: &str,
+        target: Option<NodeId>,
+        req: &Req,
+        timeout: Duration,
+    ) -> Result<Resp, TransportError> {
+        let url = format!("{}{}", base.trim_end_matches('/'), path);
+        let mut builder = self
+            .http
+            .post(&url)
+            .timeout(timeout)
+            .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+            .body(codec::encode(req));
+        if let Some(t) = target {
+            builder = builder.header(TARGET_HEADER, t.to_string());
+        }
+        let resp = builder.send().await.map_err(|e| {
+            if e.is_connect() {
+                TransportError::Connect { url: url.clone(), reason: e.to_string() }
+            } else {
+                TransportError::Failed { url: url.clone(), reason: e.to_string() }
+            }
+        })?;
+        let status = resp.status();
+        let body = resp
+            .bytes()
+            .await
+            .map_err(|e| TransportError::Failed { url: url.clone(), reason: e.to_string() })?;
+        if !status.is_success() {
+            return Err(TransportError::Status {
+                url,
+                status: status.as_u16(),
+                body: String::from_utf8_lossy(&body).chars().take(500).collect(),
+            });
+        }
+        codec::decode_limited(&body, MAX_RPC_RESPONSE)
+            .map_err(|e| TransportError::Decode { url, reason: e.to_string() })
+    }
+}
+
+impl Default for RpcClient {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// openraft's network factory: hands out lazy per-target connections.
+#[derive(Clone)]
+pub struct Network {
+    pub client: RpcClient,
+    pub health: PeerHealth,
+}
+
+impl RaftNetworkFactory<TypeConfig> for Network {
+    type Network = Conn;
+
+    async fn new_client(&mut self, target: NodeId, node: &BasicNode) -> Conn {
+        Conn { target, base: node.addr.clone(), client: self.client.clone(), health: self.health.clone() }
+    }
+}
+
+/// One peer. Connecting is lazy: every RPC uses the shared pool.
+pub struct Conn {
+    target: NodeId,
+    base: String,
+    client: RpcClient,
+    health: PeerHealth,
+}
+
+/// The body of a whole-snapshot RPC.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct SnapshotRpc {
+    pub vote: Vote<NodeId>,
+    pub meta: SnapshotMeta<NodeId, BasicNode>,
+    pub data: Vec<u8>,
+}
+
+impl Conn {
+    async fn rpc<Req, Resp, E>(
+        &self,
+        path: &str,
+        req: &Req,
+        timeout: Duration,
+    ) -> Result<Resp, RPCError<NodeId, BasicNode, RaftError<NodeId, E>>>
+    where
+        Req: Serialize,
+        Resp: DeserializeOwned,
+        E: std::error::Error + DeserializeOwned,
+    {
+        let res: Result<Result<Resp, RaftError<NodeId, E>>, TransportError> =
+            self.client.call(&self.base, path, Some(self.target), req, timeout).await;
+        self.health.record(self.target, res.is_ok());
+        match res {
+            Ok(Ok(resp)) => Ok(resp),
+            Ok(Err(remote)) => Err(RPCError::RemoteError(RemoteError::new(self.target, remote))),
+            // Known down: openraft backs off instead of retrying hot.
+            Err(e @ TransportError::Connect { .. }) => Err(RPCError::Unreachable(Unreachable::new(&e))),
+            Err(e) => Err(RPCError::Network(NetworkError::new(&e))),
+        }
+    }
+}
+
+impl RaftNetwork<TypeConfig> for Conn {
+    async fn append_entries(
+        &mut self,
+        rpc: AppendEntriesRequest<TypeConfig>,
+        option: RPCOption,
+    ) -> Result<AppendEntriesResponse<NodeId>, RPCError<NodeId, BasicNode, RaftError<NodeId>>> {
+        self.rpc("/raft/append", &rpc, option.hard_ttl()).await
+    }
+
+    async fn vote(
+        &mut self,
+        rpc: VoteRequest<NodeId>,
+        option: RPCOption,
+    ) -> Result<VoteResponse<NodeId>, RPCError<NodeId, BasicNode, RaftError<NodeId>>> {
+        self.rpc("/raft/vote", &rpc, option.hard_ttl()).await
+    }
+
+    /// Snapshots go whole through `full_snapshot`; the chunked path is never used.
+    async fn install_snapshot(
+        &mut self,
+        _rpc: InstallSnapshotRequest<TypeConfig>,
+        _option: RPCOption,
+    ) -> Result<
+        InstallSnapshotResponse<NodeId>,
+        RPCError<NodeId, BasicNode, RaftError<NodeId, InstallSnapshotError>>,
+    > {
+        let e = std::io::Error::other("chunked snapshots are not used; see full_snapshot");
+        Err(RPCError::Network(NetworkError::new(&e)))
+    }
+
+    async fn full_snapshot(
+        &mut self,
+        vote: Vote<NodeId>,
+        snapshot: Snapshot<TypeConfig>,
+        cancel: impl Future<Output = ReplicationClosed> + Send + 'static,
+        option: RPCOption,
+    ) -> Result<SnapshotResponse<NodeId>, StreamingError<TypeConfig, Fatal<NodeId>>> {
+        let req = SnapshotRpc { vote, meta: snapshot.meta, data: snapshot.snapshot.into_inner() };
+        // openraft does not time this out for us: bound it by its hard TTL and the cancel signal.
+        let call = self.client.call::<_, Result<SnapshotResponse<NodeId>, Fatal<NodeId>>>(
+            &self.base,
+            "/raft/snapshot",
+            Some(self.target),
+            &req,
+            option.hard_ttl(),
+        );
+        let res = tokio::select! {
+            res = call => res,
+            closed = cancel => return Err(StreamingError::Closed(closed)),
+        };
+        self.health.record(self.target, res.is_ok());
+        match res {
+            Ok(Ok(resp)) => Ok(resp),
+            Ok(Err(fatal)) => Err(StreamingError::RemoteError(RemoteError::new(self.target, fatal))),
+            Err(e @ TransportError::Connect { .. }) => Err(StreamingError::Unreachable(Unreachable::new(&e))),
+            Err(e) => Err(StreamingError::Network(NetworkError::new(&e))),
+        }
+    }
+
+    fn backoff(&self) -> Backoff {
+        // Shorter than openraft's 500 ms default so a restarted peer is caught up quickly.
+        Backoff::new(std::iter::repeat(Duration::from_millis(200)))
+    }
+}

@@ -1,0 +1,518 @@
+//! [`RaftNode`]: the Raft handle of one raftconnect node.
+//!
+//! Any member accepts any request. Leader-only work (writes, read indexes, joins, removals,
+//! liveness) runs locally on the leader; elsewhere it is forwarded to the leader over the RPC
+//! client, following leader changes until `request_timeout`. A forwarded write is retried only
+//! when it certainly did not reach a leader; if its answer is lost the caller gets
+//! [`RaftNodeError::OutcomeUnknown`], never a silent duplicate.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use openraft::error::{ClientWriteError, RaftError};
+use openraft::{BasicNode, ChangeMembers, ServerState};
+use raftconnect_storage::model::Rejection;
+use raftconnect_storage::{Command, NodeId, Response, StateHandle};
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use tokio::sync::Mutex;
+
+use crate::error::RaftNodeError;
+use crate::network::{Network, PeerHealth, RpcClient};
+use crate::settings::RaftSettings;
+use crate::{Entry, LogStore, Raft};
+
+/// Largest command accepted into the log (keeps every sled value far below its blob threshold).
+pub const MAX_COMMAND_BYTES: usize = 64 << 10;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct WriteOutcome {
+    /// Log index of the entry; also the epoch of any assignment it made.
+    pub index: u64,
+    pub response: Response,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct JoinRequest {
+    pub id: NodeId,
+    pub url: String,
+    pub incarnation: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct JoinResponse {
+    pub leader: NodeId,
+    pub voter: bool,
+}
+
+/// One member's liveness as judged by the leader.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Liveness {
+    pub id: NodeId,
+    pub alive: bool,
+    pub last_contact_ms: Option<u64>,
+    pub matched_index: Option<u64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MemberStatus {
+    pub id: NodeId,
+    pub url: String,
+    /// `voter` or `learner`.
+    pub role: String,
+    /// As judged by the leader; null when no leader could be asked.
+    pub alive: Option<bool>,
+    pub last_contact_ms: Option<u64>,
+    pub matched_index: Option<u64>,
+    pub leaving: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ClusterStatus {
+    pub id: NodeId,
+    pub leader: Option<NodeId>,
+    pub term: u64,
+    pub state: String,
+    pub last_log_index: u64,
+    pub applied_index: u64,
+    pub snapshot_index: Option<u64>,
+    pub purged_index: Option<u64>,
+    pub members: Vec<MemberStatus>,
+}
+
+pub struct RaftNode {
+    pub id: NodeId,
+    pub url: String,
+    pub incarnation: String,
+    pub raft: Raft,
+    pub settings: RaftSettings,
+    state: StateHandle,
+    log: LogStore,
+    client: RpcClient,
+    health: PeerHealth,
+    /// Membership changes must not run concurrently (openraft FAQ).
+    membership_lock: Mutex<()>,
+}
+
+impl RaftNode {
+    /// Open the store under `dir` and start Raft. The node is not part of a cluster until
+    /// [`RaftNode::bootstrap`] or a join through an existing member.
+    pub async fn start(
+        id: NodeId,
+        dir: &Path,
+        url: String,
+        incarnation: String,
+        settings: RaftSettings,
+    ) -> Result<Arc<Self>, RaftNodeError> {
+        let (log, sm) = raftconnect_storage::open(dir).map_err(|e| RaftNodeError::Raft(e.to_string()))?;
+        let state = sm.handle();
+        let config = settings.openraft_config().map_err(|e| RaftNodeError::Invalid(e.to_string()))?;
+        let client = RpcClient::new();
+        let health = PeerHealth::default();
+        let network = Network { client: client.clone(), health: health.clone() };
+        let raft = Raft::new(id, Arc::new(config), network, log.clone(), sm)
+            .await
+            .map_err(|e| RaftNodeError::Raft(e.to_string()))?;
+        Ok(Arc::new(Self {
+            id,
+            url,
+            incarnation,
+            raft,
+            settings,
+            state,
+            log,
+            client,
+            health,
+            membership_lock: Mutex::new(()),
+        }))
+    }
+
+    pub fn state(&self) -> &StateHandle {
+        &self.state
+    }
+
+    pub fn client(&self) -> &RpcClient {
+        &self.client
+    }
+
+    pub async fn is_initialized(&self) -> bool {
+        self.raft.is_initialized().await.unwrap_or(false)
+    }
+
+    /// Form a new one-node cluster with this node as its only voter. A no-op on a node that
+    /// already belongs to a cluster (restart with the same data directory).
+    pub async fn bootstrap(&self) -> Result<(), RaftNodeError> {
+        if self.is_initialized().await {
+            tracing::info!(id = self.id, "Already initialized; not bootstrapping again.");
+            return Ok(());
+        }
+        let members = BTreeMap::from([(self.id, BasicNode::new(&self.url))]);
+        match self.raft.initialize(members).await {
+            Ok(()) => Ok(()),
+            Err(RaftError::APIError(e)) => {
+                tracing::info!(error = %e, "Initialize not allowed; the node is already initialized.");
+                Ok(())
+            }
+            Err(e) => Err(RaftNodeError::Raft(e.to_string())),
+        }
+    }
+
+    /// Record this node (URL, incarnation) in the replicated registry, through the leader.
+    pub async fn register_self(&self) -> Result<(), RaftNodeError> {
+        let cmd = Command::RegisterNode { id: self.id, rest_url: self.url.clone(), incarnation: self.incarnation.clone() };
+        match self.write(cmd).await?.response {
+            Response::Rejected(Rejection::IncarnationMismatch { id }) => Err(RaftNodeError::DuplicateId { id }),
+            _ => Ok(()),
+        }
+    }
+
+    /// Join an existing cluster through any of its members (`seed`), following redirects to
+    /// the leader. The node's Raft and RPC server must already be running.
+    pub async fn join_via(&self, seed: &str, timeout: Duration) -> Result<JoinResponse, RaftNodeError> {
+        let req = JoinRequest { id: self.id, url: self.url.clone(), incarnation: self.incarnation.clone() };
+        let deadline = Instant::now() + timeout;
+        let mut target = seed.to_string();
+        loop {
+            let res: Result<Result<JoinResponse, RaftNodeError>, _> =
+                self.client.call(&target, "/raft/join", None, &req, remaining(deadline)).await;
+            let retry_reason = match res {
+                Ok(Ok(resp)) => return Ok(resp),
+                Ok(Err(RaftNodeError::NotLeader { leader: Some((_, url)) })) => {
+                    target = url;
+                    continue;
+                }
+                Ok(Err(e @ (RaftNodeError::NotLeader { .. } | RaftNodeError::NoLeader))) => e.to_string(),
+                Ok(Err(RaftNodeError::Timeout(e))) => e,
+                Ok(Err(e)) => return Err(e),
+                Err(e) => e.to_string(),
+            };
+            if Instant::now() >= deadline {
+                return Err(RaftNodeError::Timeout(format!("joining through {seed}: {retry_reason}")));
+            }
+            tracing::info!(seed = %target, reason = %retry_reason, "Join not accepted yet; retrying.");
+            target = seed.to_string();
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// The leader (id, URL) as this node knows it.
+    pub fn leader(&self) -> Option<(NodeId, String)> {
+        let m = self.raft.metrics().borrow().clone();
+        let leader = m.current_leader?;
+        let url = m.membership_config.membership().get_node(&leader)?.addr.clone();
+        Some((leader, url))
+    }
+
+    /// Run `local` on the leader: here if this node leads, otherwise by POSTing `req` to the
+    /// leader's `path`. Retries while no leader is known or the leader could not be reached,
+    /// until the request timeout.
+    async fn on_leader<Req, Resp, F, Fut>(&self, path: &str, req: &Req, local: F) -> Result<Resp, RaftNodeError>
+    where
+        Req: Serialize,
+        Resp: DeserializeOwned,
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<Resp, RaftNodeError>>,
+    {
+        let deadline = Instant::now() + self.settings.request_timeout;
+        let mut metrics = self.raft.metrics();
+        loop {
+            let res = match self.leader() {
+                Some((id, _)) if id == self.id => local().await,
+                Some((id, url)) => {
+                    match self.client.call::<_, Result<Resp, RaftNodeError>>(&url, path, None, req, remaining(deadline)).await
+                    {
+                        Ok(r) => r,
+                        Err(e) if e.not_sent() => {
+                            Err(RaftNodeError::LeaderUnreachable { leader: id, url, reason: e.to_string() })
+                        }
+                        Err(e) => return Err(RaftNodeError::OutcomeUnknown { leader: id, reason: e.to_string() }),
+                    }
+                }
+                None => Err(RaftNodeError::NoLeader),
+            };
+            match res {
+                Err(e @ (RaftNodeError::NotLeader { .. } | RaftNodeError::NoLeader | RaftNodeError::LeaderUnreachable { .. })) => {
+                    if Instant::now() >= deadline {
+                        return Err(e);
+                    }
+                    // Wait for a change of leadership (or a short while) and try again.
+                    let _ = tokio::time::timeout(Duration::from_millis(100), metrics.changed()).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Propose `cmd` through the leader and wait until it is committed and applied there.
+    pub async fn write(&self, cmd: Command) -> Result<WriteOutcome, RaftNodeError> {
+        let size = raftconnect_storage::codec::encode(&cmd).len();
+        if size > MAX_COMMAND_BYTES {
+            return Err(RaftNodeError::CommandTooLarge { size, max: MAX_COMMAND_BYTES });
+        }
+        self.on_leader("/raft/write", &cmd, || self.local_write(cmd.clone())).await
+    }
+
+    /// Propose on this node, which must be the leader.
+    pub async fn local_write(&self, cmd: Command) -> Result<WriteOutcome, RaftNodeError> {
+        match self.raft.client_write(cmd).await {
+            Ok(resp) => Ok(WriteOutcome { index: resp.log_id.index, response: resp.data }),
+            Err(RaftError::APIError(ClientWriteError::ForwardToLeader(f))) => Err(not_leader(&f)),
+            Err(e) => Err(RaftNodeError::Raft(e.to_string())),
+        }
+    }
+
+    /// Make the local state at least as new as everything committed before this call
+    /// (ReadIndex through the leader), so that a read of [`RaftNode::state`] is linearizable.
+    pub async fn linearizable_barrier(&self) -> Result<(), RaftNodeError> {
+        let index: u64 = self.on_leader("/raft/read-index", &(), || self.local_read_index()).await?;
+        tokio::time::timeout(self.settings.request_timeout, self.state.wait_applied(index))
+            .await
+            .map_err(|_| RaftNodeError::Timeout(format!("waiting to apply index {index}")))
+    }
+
+    /// The read index on this node, which must be the leader.
+    pub async fn local_read_index(&self) -> Result<u64, RaftNodeError> {
+        match self.raft.ensure_linearizable().await {
+            Ok(read_log_id) => Ok(read_log_id.map(|l| l.index).unwrap_or(0)),
+            Err(RaftError::APIError(openraft::error::CheckIsLeaderError::ForwardToLeader(f))) => {
+                Err(not_leader(&f))
+            }
+            Err(e) => Err(RaftNodeError::Raft(e.to_string())),
+        }
+    }
+
+    /// Leader side of a join: register the node, add it as a learner, and promote it to voter
+    /// once it has caught up if the cluster has fewer voters than configured.
+    pub async fn handle_join(&self, req: JoinRequest) -> Result<JoinResponse, RaftNodeError> {
+        let _guard = self.membership_lock.lock().await;
+        self.ensure_leader()?;
+        if req.url.is_empty() || !(req.url.starts_with("http://") || req.url.starts_with("https://")) {
+            return Err(RaftNodeError::Invalid(format!("invalid node URL '{}'", req.url)));
+        }
+        // The registry decides whether the id is free or belongs to this data directory.
+        let registered = self
+            .local_write(Command::RegisterNode { id: req.id, rest_url: req.url.clone(), incarnation: req.incarnation.clone() })
+            .await?;
+        if let Response::Rejected(Rejection::IncarnationMismatch { id }) = registered.response {
+            return Err(RaftNodeError::DuplicateId { id });
+        }
+        let membership = self.raft.metrics().borrow().membership_config.membership().clone();
+        if membership.get_node(&req.id).is_none() {
+            tracing::info!(id = req.id, url = %req.url, "Adding learner.");
+            self.raft
+                .add_learner(req.id, BasicNode::new(&req.url), false)
+                .await
+                .map_err(|e| RaftNodeError::Raft(e.to_string()))?;
+        } else if membership.get_node(&req.id).map(|n| n.addr != req.url).unwrap_or(false) {
+            tracing::info!(id = req.id, url = %req.url, "Member rejoined with a new URL.");
+            self.raft
+                .change_membership(ChangeMembers::SetNodes(BTreeMap::from([(req.id, BasicNode::new(&req.url))])), true)
+                .await
+                .map_err(|e| RaftNodeError::Raft(e.to_string()))?;
+        }
+        let voter = self.promote_if_needed(req.id).await?;
+        Ok(JoinResponse { leader: self.id, voter })
+    }
+
+    /// Promote `id` (a learner) to voter if the voter set is below its configured size.
+    async fn promote_if_needed(&self, id: NodeId) -> Result<bool, RaftNodeError> {
+        let membership = self.raft.metrics().borrow().membership_config.membership().clone();
+        let voters: BTreeSet<NodeId> = membership.voter_ids().collect();
+        if voters.contains(&id) {
+            return Ok(true);
+        }
+        if voters.len() >= self.settings.voters {
+            return Ok(false);
+        }
+        self.wait_caught_up(id).await?;
+        tracing::info!(id, "Promoting learner to voter.");
+        self.raft
+            .change_membership(ChangeMembers::AddVoterIds(BTreeSet::from([id])), true)
+            .await
+            .map_err(|e| RaftNodeError::Raft(e.to_string()))?;
+        Ok(true)
+    }
+
+    /// Wait until the leader has replicated to `id` everything it had when called.
+    async fn wait_caught_up(&self, id: NodeId) -> Result<(), RaftNodeError> {
+        let target = self.raft.metrics().borrow().last_log_index.unwrap_or(0);
+        let res = self
+            .raft
+            .wait(Some(self.settings.request_timeout))
+            .metrics(
+                |m| {
+                    m.replication
+                        .as_ref()
+                        .and_then(|r| r.get(&id).cloned().flatten())
+                        .map(|l| l.index >= target)
+                        .unwrap_or(false)
+                },
+                "learner caught up",
+            )
+            .await;
+        res.map(|_| ()).map_err(|e| RaftNodeError::Timeout(format!("node {id} catching up to {target}: {e}")))
+    }
+
+    fn ensure_leader(&self) -> Result<(), RaftNodeError> {
+        match self.leader() {
+            Some((id, _)) if id == self.id => Ok(()),
+            leader => Err(RaftNodeError::NotLeader { leader }),
+        }
+    }
+
+    /// Remove a member, through the leader. A voter is replaced by a live learner if there is
+    /// one. The node stays in the registry, marked as leaving, so its id is not reused.
+    pub async fn remove_member(&self, id: NodeId) -> Result<(), RaftNodeError> {
+        self.on_leader("/raft/remove", &id, || self.handle_remove(id)).await
+    }
+
+    pub async fn handle_remove(&self, id: NodeId) -> Result<(), RaftNodeError> {
+        let _guard = self.membership_lock.lock().await;
+        self.ensure_leader()?;
+        let membership = self.raft.metrics().borrow().membership_config.membership().clone();
+        if membership.get_node(&id).is_none() {
+            return Err(RaftNodeError::UnknownMember { id });
+        }
+        let voters: BTreeSet<NodeId> = membership.voter_ids().collect();
+        if voters.contains(&id) {
+            if voters.len() == 1 {
+                return Err(RaftNodeError::Invalid(format!("Node {id} is the last voter and cannot be removed")));
+            }
+            let replacement = membership
+                .learner_ids()
+                .filter(|l| self.liveness_of(*l).alive)
+                .find(|l| !self.state.read(|a| a.state.nodes.get(l).map(|n| n.leaving).unwrap_or(false)));
+            let mut new_voters: BTreeSet<NodeId> = voters.iter().copied().filter(|v| *v != id).collect();
+            if let Some(l) = replacement {
+                self.wait_caught_up(l).await?;
+                tracing::info!(removed = id, replacement = l, "Replacing voter with learner.");
+                new_voters.insert(l);
+            }
+            self.raft
+                .change_membership(ChangeMembers::ReplaceAllVoters(new_voters), false)
+                .await
+                .map_err(|e| RaftNodeError::Raft(e.to_string()))?;
+        } else {
+            self.raft
+                .change_membership(ChangeMembers::RemoveNodes(BTreeSet::from([id])), false)
+                .await
+                .map_err(|e| RaftNodeError::Raft(e.to_string()))?;
+        }
+        // Keep the record so the id is never reused by another data directory.
+        let _ = self.raft.client_write(Command::MarkNodeLeaving { id }).await;
+        Ok(())
+    }
+
+    fn liveness_of(&self, id: NodeId) -> Liveness {
+        let m = self.raft.metrics().borrow().clone();
+        let matched_index =
+            m.replication.as_ref().and_then(|r| r.get(&id).cloned().flatten()).map(|l| l.index);
+        if id == self.id {
+            return Liveness { id, alive: true, last_contact_ms: Some(0), matched_index: m.last_log_index };
+        }
+        let rec = self.health.get(id);
+        let since = rec.last_ok.map(|t| t.elapsed());
+        Liveness {
+            id,
+            alive: since.map(|s| s <= self.settings.liveness_timeout).unwrap_or(false),
+            last_contact_ms: since.map(|s| s.as_millis() as u64),
+            matched_index,
+        }
+    }
+
+    /// Liveness of every member, as judged by this node, which must be the leader.
+    pub async fn local_liveness(&self) -> Result<Vec<Liveness>, RaftNodeError> {
+        self.ensure_leader()?;
+        let membership = self.raft.metrics().borrow().membership_config.membership().clone();
+        Ok(membership.nodes().map(|(id, _)| self.liveness_of(*id)).collect())
+    }
+
+    /// Liveness as judged by the leader, asked over RPC if needed.
+    pub async fn liveness(&self) -> Result<Vec<Liveness>, RaftNodeError> {
+        self.on_leader("/raft/liveness", &(), || self.local_liveness()).await
+    }
+
+    /// The view behind `GET /cluster`.
+    pub async fn cluster_status(&self) -> ClusterStatus {
+        let m = self.raft.metrics().borrow().clone();
+        let liveness: BTreeMap<NodeId, Liveness> = if m.current_leader.is_some() {
+            match tokio::time::timeout(Duration::from_millis(1000), self.liveness()).await {
+                Ok(Ok(v)) => v.into_iter().map(|l| (l.id, l)).collect(),
+                _ => BTreeMap::new(),
+            }
+        } else {
+            BTreeMap::new()
+        };
+        let membership = m.membership_config.membership();
+        let voters: BTreeSet<NodeId> = membership.voter_ids().collect();
+        let members = membership
+            .nodes()
+            .map(|(id, node)| {
+                let l = liveness.get(id);
+                MemberStatus {
+                    id: *id,
+                    url: node.addr.clone(),
+                    role: if voters.contains(id) { "voter" } else { "learner" }.to_string(),
+                    alive: l.map(|l| l.alive),
+                    last_contact_ms: l.and_then(|l| l.last_contact_ms),
+                    matched_index: l.and_then(|l| l.matched_index),
+                    leaving: self.state.read(|a| a.state.nodes.get(id).map(|n| n.leaving).unwrap_or(false)),
+                }
+            })
+            .collect();
+        ClusterStatus {
+            id: self.id,
+            leader: m.current_leader,
+            term: m.current_term,
+            state: match m.state {
+                ServerState::Leader => "leader",
+                ServerState::Follower => "follower",
+                ServerState::Candidate => "candidate",
+                ServerState::Learner => "learner",
+                ServerState::Shutdown => "shutdown",
+            }
+            .to_string(),
+            last_log_index: m.last_log_index.unwrap_or(0),
+            applied_index: m.last_applied.map(|l| l.index).unwrap_or(0),
+            snapshot_index: m.snapshot.map(|l| l.index),
+            purged_index: m.purged.map(|l| l.index),
+            members,
+        }
+    }
+
+    /// Entries of this node's log from `from`, at most `limit`; purged entries are skipped.
+    pub fn log_entries(&self, from: u64, limit: usize) -> Result<Vec<Entry>, RaftNodeError> {
+        self.log.read_entries(from, limit).map_err(|e| RaftNodeError::Raft(e.to_string()))
+    }
+
+    /// Build a snapshot now and purge the log up to it (operators, tests).
+    pub async fn snapshot_and_purge(&self) -> Result<u64, RaftNodeError> {
+        let applied = self.raft.metrics().borrow().last_applied.map(|l| l.index).unwrap_or(0);
+        self.raft.trigger().snapshot().await.map_err(|e| RaftNodeError::Raft(e.to_string()))?;
+        let m = self
+            .raft
+            .wait(Some(self.settings.request_timeout))
+            .metrics(|m| m.snapshot.map(|s| s.index >= applied).unwrap_or(applied == 0), "snapshot built")
+            .await
+            .map_err(|e| RaftNodeError::Timeout(e.to_string()))?;
+        let index = m.snapshot.map(|s| s.index).unwrap_or(0);
+        self.raft.trigger().purge_log(index).await.map_err(|e| RaftNodeError::Raft(e.to_string()))?;
+        Ok(index)
+    }
+
+    pub async fn shutdown(&self) {
+        if let Err(e) = self.raft.shutdown().await {
+            tracing::warn!(error = %e, "Raft shutdown failed.");
+        }
+    }
+}
+
+fn remaining(deadline: Instant) -> Duration {
+    deadline.saturating_duration_since(Instant::now()).max(Duration::from_millis(50))
+}
+
+fn not_leader(f: &openraft::error::ForwardToLeader<NodeId, BasicNode>) -> RaftNodeError {
+    RaftNodeError::NotLeader { leader: f.leader_id.zip(f.leader_node.as_ref().map(|n| n.addr.clone())) }
+}

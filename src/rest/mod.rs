@@ -1,0 +1,91 @@
+//! The REST API of a node. Kafka Connect's conventions throughout: JSON bodies, errors as
+//! `{"error_code": <HTTP status>, "message": "..."}`, 409 when no leader is known.
+//! Extra endpoints live under `/cluster/*`.
+
+pub mod cluster;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use raftconnect_raft::{RaftNode, RaftNodeError};
+use serde::de::DeserializeOwned;
+use serde_json::json;
+
+/// Largest REST request body.
+pub const MAX_REST_BODY: usize = 1 << 20;
+
+/// Kafka Connect's message when a request needs the leader and none is known.
+pub const NO_LEADER_MESSAGE: &str =
+    "Cannot complete request momentarily due to no known leader URL, likely because a rebalance was underway.";
+
+/// Shared state of the REST handlers.
+#[derive(Clone)]
+pub struct AppState {
+    pub node: Arc<RaftNode>,
+}
+
+/// An error answered as Kafka Connect does.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self { status, message: message.into() }
+    }
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, message)
+    }
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, message)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, Json(json!({ "error_code": self.status.as_u16(), "message": self.message }))).into_response()
+    }
+}
+
+impl From<RaftNodeError> for ApiError {
+    fn from(e: RaftNodeError) -> Self {
+        use RaftNodeError::*;
+        let status = match &e {
+            NoLeader | NotLeader { .. } | LeaderUnreachable { .. } => {
+                return ApiError::new(StatusCode::CONFLICT, NO_LEADER_MESSAGE)
+            }
+            CommandTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            DuplicateId { .. } => StatusCode::CONFLICT,
+            UnknownMember { .. } => StatusCode::NOT_FOUND,
+            Invalid(_) => StatusCode::BAD_REQUEST,
+            OutcomeUnknown { .. } | Timeout(_) | Raft(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        ApiError::new(status, e.to_string())
+    }
+}
+
+/// Parse a JSON body with a message that names the problem (field, line and column).
+pub fn parse_json<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
+    if body.is_empty() {
+        return Err(ApiError::bad_request("Request body is empty; a JSON object was expected"));
+    }
+    serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("Invalid JSON in request body: {e}")))
+}
+
+/// The whole REST + RPC router of a node.
+pub fn router(node: Arc<RaftNode>) -> axum::Router {
+    let state = AppState { node: node.clone() };
+    let rest = cluster::routes()
+        .with_state(state)
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_REST_BODY))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::INTERNAL_SERVER_ERROR, Duration::from_secs(90)));
+    rest.merge(raftconnect_raft::rpc::router(node))
+        .fallback(|| async { ApiError::not_found("HTTP 404 Not Found") })
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+}

@@ -1,0 +1,176 @@
+//! Running a node: identity, Raft, the HTTP server (REST + RPC on one port), bootstrap or join,
+//! registration, and a clean shutdown on SIGTERM/SIGINT.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use raftconnect_raft::{RaftNode, RaftNodeError, RaftSettings};
+use raftconnect_storage::NodeId;
+
+use crate::identity::{self, IdentityError};
+
+/// How a node starts.
+#[derive(Debug, Clone)]
+pub struct NodeOptions {
+    pub id: NodeId,
+    pub data_dir: PathBuf,
+    pub listen: String,
+    pub advertise: Option<String>,
+    pub bootstrap: bool,
+    pub join: Option<String>,
+    pub settings: RaftSettings,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    #[error(transparent)]
+    Identity(#[from] IdentityError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: String, source: std::io::Error },
+    #[error("--bootstrap and --join are exclusive")]
+    BootstrapAndJoin,
+    #[error("a new node needs --bootstrap (first node) or --join URL (any member)")]
+    NoClusterGiven,
+    #[error("invalid --advertise URL '{0}': expected http://HOST:PORT")]
+    Advertise(String),
+    #[error("cannot join the cluster: {0}")]
+    Join(RaftNodeError),
+    #[error(transparent)]
+    Raft(#[from] RaftNodeError),
+    #[error("HTTP server: {0}")]
+    Serve(std::io::Error),
+}
+
+/// A running node: its Raft handle, its address, and the server task.
+pub struct RunningNode {
+    pub node: Arc<RaftNode>,
+    pub addr: SocketAddr,
+    pub url: String,
+    shutdown: tokio::sync::watch::Sender<bool>,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningNode {
+    /// Stop serving and shut Raft down.
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(true);
+        let _ = self.server.await;
+        self.node.shutdown().await;
+    }
+}
+
+fn advertise_url(opts: &NodeOptions, addr: SocketAddr) -> Result<String, NodeError> {
+    match &opts.advertise {
+        Some(url) => {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(NodeError::Advertise(url.clone()));
+            }
+            Ok(url.trim_end_matches('/').to_string())
+        }
+        None if addr.ip().is_unspecified() => Ok(format!("http://127.0.0.1:{}", addr.port())),
+        None => Ok(format!("http://{addr}")),
+    }
+}
+
+/// Start a node and bring it into its cluster. Returns once the node serves requests and is a
+/// member (bootstrapped, joined, or restarted from its data directory).
+pub async fn start(opts: NodeOptions) -> Result<RunningNode, NodeError> {
+    if opts.bootstrap && opts.join.is_some() {
+        return Err(NodeError::BootstrapAndJoin);
+    }
+    let ident = identity::load_or_create(&opts.data_dir, opts.id)?;
+    let listener = tokio::net::TcpListener::bind(&opts.listen)
+        .await
+        .map_err(|source| NodeError::Bind { addr: opts.listen.clone(), source })?;
+    let addr = listener.local_addr().map_err(|source| NodeError::Bind { addr: opts.listen.clone(), source })?;
+    let url = advertise_url(&opts, addr)?;
+    let node = RaftNode::start(ident.id, &opts.data_dir.join("raft"), url.clone(), ident.incarnation.clone(), opts.settings.clone())
+        .await?;
+    // Tools and tests read the advertised URL from here when the port was chosen by the OS.
+    let _ = std::fs::write(opts.data_dir.join("advertised-url"), &url);
+
+    let (shutdown, mut shutdown_rx) = tokio::sync::watch::channel(false);
+    let app = crate::rest::router(node.clone());
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = shutdown_rx.wait_for(|s| *s).await;
+            })
+            .await
+    });
+    tracing::info!(id = ident.id, %url, data_dir = %opts.data_dir.display(), "Node serving.");
+
+    let running = RunningNode { node: node.clone(), addr, url, shutdown, server };
+    if let Err(e) = join_cluster(&node, &opts).await {
+        running.stop().await;
+        return Err(e);
+    }
+    Ok(running)
+}
+
+async fn join_cluster(node: &Arc<RaftNode>, opts: &NodeOptions) -> Result<(), NodeError> {
+    let initialized = node.is_initialized().await;
+    if initialized {
+        tracing::info!(id = node.id, "Restarted from the data directory; rejoining as a member.");
+    } else if opts.bootstrap {
+        node.bootstrap().await?;
+    } else if let Some(seed) = &opts.join {
+        // The leader registers the node as part of the join.
+        let resp = node.join_via(seed, Duration::from_secs(60)).await.map_err(NodeError::Join)?;
+        tracing::info!(leader = resp.leader, voter = resp.voter, "Joined the cluster.");
+        return Ok(());
+    } else {
+        return Err(NodeError::NoClusterGiven);
+    }
+    // Record (or refresh) this node's URL in the replicated registry.
+    let node = node.clone();
+    let registration = async move {
+        loop {
+            match node.register_self().await {
+                Ok(()) => return Ok(()),
+                Err(e @ RaftNodeError::DuplicateId { .. }) => return Err(e),
+                Err(e) => {
+                    tracing::info!(error = %e, "Registration not accepted yet; retrying.");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+            }
+        }
+    };
+    if initialized {
+        // A restarted node must not wait for a quorum to serve: register in the background.
+        tokio::spawn(async move {
+            if let Err(e) = registration.await {
+                tracing::error!(error = %e, "Registration refused.");
+            }
+        });
+        Ok(())
+    } else {
+        registration.await.map_err(NodeError::Join)
+    }
+}
+
+/// Run a node until SIGTERM or SIGINT.
+pub async fn run(opts: NodeOptions) -> Result<(), NodeError> {
+    let running = start(opts).await?;
+    wait_for_signal().await;
+    tracing::info!("Shutting down.");
+    running.stop().await;
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}

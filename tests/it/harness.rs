@@ -1,0 +1,315 @@
+//! Test harness: spawns real `raftconnect node` processes on free loopback ports, each with its
+//! own data directory and log file, and waits on their state (never on a bare sleep).
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, Context};
+use serde_json::Value;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_raftconnect");
+
+/// A generous deadline for cluster-level state changes on a loaded 2-core CI machine.
+pub const DEADLINE: Duration = Duration::from_secs(30);
+
+pub fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
+    l.local_addr().expect("local addr").port()
+}
+
+pub struct NodeProc {
+    pub id: u64,
+    pub port: u16,
+    pub data_dir: PathBuf,
+    pub log_path: PathBuf,
+    child: Option<Child>,
+}
+
+impl NodeProc {
+    pub fn new(id: u64, port: u16, data_dir: PathBuf, log_path: PathBuf) -> Self {
+        Self { id, port, data_dir, log_path, child: None }
+    }
+
+    /// Wait for the process to exit by itself; None if it is still running at the deadline.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        let child = self.child.as_mut()?;
+        loop {
+            if let Ok(Some(status)) = child.try_wait() {
+                self.child = None;
+                return Some(status);
+            }
+            if Instant::now() > deadline {
+                return None;
+            }
+            // Polling a child process for exit; the state waited on is its exit.
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Start (or restart) the node process with extra flags (`--bootstrap`, `--join URL`, …).
+    pub fn spawn(&mut self, extra: &[String]) {
+        assert!(self.child.is_none(), "node {} is already running", self.id);
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log_path).expect("open log");
+        let mut cmd = Command::new(BIN);
+        cmd.args(["node", "--id", &self.id.to_string()])
+            .arg("--data-dir")
+            .arg(&self.data_dir)
+            .args(["--listen", &format!("127.0.0.1:{}", self.port)])
+            .args(extra)
+            .env("RUST_LOG", "info,openraft=warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log);
+        self.child = Some(cmd.spawn().expect("spawn raftconnect node"));
+    }
+
+    /// SIGKILL: no goodbye, no flush.
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// SIGTERM and wait for a clean exit.
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            unsafe {
+                libc::kill(c.id() as i32, libc::SIGTERM);
+            }
+            let deadline = Instant::now() + Duration::from_secs(20);
+            loop {
+                match c.try_wait() {
+                    Ok(Some(_)) => break,
+                    _ if Instant::now() > deadline => {
+                        let _ = c.kill();
+                        let _ = c.wait();
+                        break;
+                    }
+                    // Polling a child process for exit; the state waited on is its exit.
+                    _ => std::thread::sleep(Duration::from_millis(20)),
+                }
+            }
+        }
+    }
+
+
+    pub fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(&self.log_path).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(40)..].join("\n")
+    }
+}
+
+impl Drop for NodeProc {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A set of node processes sharing one temporary directory.
+pub struct Cluster {
+    pub dir: tempfile::TempDir,
+    pub nodes: BTreeMap<u64, NodeProc>,
+    pub http: reqwest::Client,
+    /// Extra flags given to every node.
+    pub flags: Vec<String>,
+}
+
+impl Cluster {
+    pub fn new(flags: &[&str]) -> Self {
+        Self {
+            dir: tempfile::tempdir().expect("tempdir"),
+            nodes: BTreeMap::new(),
+            http: reqwest::Client::builder().timeout(Duration::from_secs(15)).build().expect("http client"),
+            flags: flags.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    pub fn add_node(&mut self, id: u64) -> &mut NodeProc {
+        let data_dir = self.dir.path().join(format!("n{id}"));
+        let log_path = self.dir.path().join(format!("n{id}.log"));
+        self.nodes.insert(id, NodeProc { id, port: free_port(), data_dir, log_path, child: None });
+        self.nodes.get_mut(&id).expect("just inserted")
+    }
+
+    pub fn node(&mut self, id: u64) -> &mut NodeProc {
+        self.nodes.get_mut(&id).expect("no such node")
+    }
+
+    pub fn url(&self, id: u64) -> String {
+        self.nodes[&id].url()
+    }
+
+    pub fn start(&mut self, id: u64, extra: &[String]) {
+        let mut args = self.flags.clone();
+        args.extend_from_slice(extra);
+        self.node(id).spawn(&args);
+    }
+
+    /// Bootstrap node 1 and join nodes 2..=n through it; wait until all are members.
+    pub async fn form(&mut self, n: u64) -> anyhow::Result<()> {
+        self.add_node(1);
+        self.start(1, &["--bootstrap".into()]);
+        let seed = self.url(1);
+        for id in 2..=n {
+            self.add_node(id);
+            self.start(id, &["--join".into(), seed.clone()]);
+        }
+        let ids: Vec<u64> = (1..=n).collect();
+        self.wait_members(1, &ids).await?;
+        Ok(())
+    }
+
+    pub async fn get(&self, url: &str) -> anyhow::Result<(u16, Value)> {
+        let resp = self.http.get(url).send().await?;
+        let status = resp.status().as_u16();
+        let body = resp.json().await.unwrap_or(Value::Null);
+        Ok((status, body))
+    }
+
+    pub async fn get_post(&self, url: &str) -> anyhow::Result<(u16, Value)> {
+        let resp = self.http.post(url).send().await?;
+        let status = resp.status().as_u16();
+        Ok((status, resp.json().await.unwrap_or(Value::Null)))
+    }
+
+    pub async fn post_raw(&self, url: &str, body: Vec<u8>, headers: &[(&str, &str)]) -> anyhow::Result<(u16, String)> {
+        let mut req = self.http.post(url).body(body);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let resp = req.send().await?;
+        Ok((resp.status().as_u16(), resp.text().await.unwrap_or_default()))
+    }
+
+    pub async fn status(&self, id: u64) -> anyhow::Result<Value> {
+        let (code, body) = self.get(&format!("{}/cluster", self.url(id))).await?;
+        if code != 200 {
+            bail!("GET /cluster on node {id}: HTTP {code}: {body}");
+        }
+        Ok(body)
+    }
+
+    /// Propose a command through node `via` (forwarded to the leader if needed).
+    pub async fn command(&self, via: u64, cmd: Value) -> anyhow::Result<(u16, Value)> {
+        let resp = self.http.post(format!("{}/cluster/commands", self.url(via))).json(&cmd).send().await?;
+        let status = resp.status().as_u16();
+        Ok((status, resp.json().await.unwrap_or(Value::Null)))
+    }
+
+    /// Propose until it is accepted (200) or the deadline passes; returns the entry's index.
+    pub async fn command_eventually(&self, via: u64, cmd: Value) -> anyhow::Result<u64> {
+        let last = std::cell::RefCell::new(String::new());
+        let last = &last;
+        let cmd = &cmd;
+        let res = wait_for(DEADLINE, || async move {
+            match self.command(via, cmd.clone()).await {
+                Ok((200, body)) => body["index"].as_u64(),
+                Ok((code, body)) => {
+                    *last.borrow_mut() = format!("HTTP {code}: {body}");
+                    None
+                }
+                Err(e) => {
+                    *last.borrow_mut() = e.to_string();
+                    None
+                }
+            }
+        })
+        .await;
+        res.with_context(|| format!("command through node {via} never accepted; last answer: {}", last.borrow()))
+    }
+
+    /// Wait until node `via` reports a leader and exactly `ids` as live members.
+    pub async fn wait_members(&self, via: u64, ids: &[u64]) -> anyhow::Result<Value> {
+        let last = std::cell::RefCell::new(Value::Null);
+        let last = &last;
+        let res = wait_for(DEADLINE, || async move {
+            let s = self.status(via).await.ok()?;
+            *last.borrow_mut() = s.clone();
+            let members = s["members"].as_array()?;
+            let mut found: Vec<u64> = members.iter().filter_map(|m| m["id"].as_u64()).collect();
+            found.sort();
+            let all_alive = members.iter().all(|m| m["alive"] == Value::Bool(true));
+            (s["leader"].is_u64() && found == ids && all_alive).then_some(s)
+        })
+        .await;
+        res.with_context(|| format!("members never became {ids:?}; last status from node {via}: {}", last.borrow()))
+    }
+
+    /// Wait until node `id` itself answers and knows a leader.
+    pub async fn wait_up(&self, id: u64) -> anyhow::Result<()> {
+        wait_for(DEADLINE, || async { self.status(id).await.ok()?["leader"].as_u64() })
+            .await
+            .with_context(|| format!("node {id} never came up with a known leader"))?;
+        Ok(())
+    }
+
+    pub async fn leader(&self, via: u64) -> anyhow::Result<u64> {
+        self.status(via).await?["leader"].as_u64().ok_or_else(|| anyhow!("node {via} knows no leader"))
+    }
+
+    /// The decoded log of node `id` over HTTP.
+    pub async fn log(&self, id: u64) -> anyhow::Result<Vec<Value>> {
+        let (code, body) = self.get(&format!("{}/cluster/log?from=1&limit=10000", self.url(id))).await?;
+        if code != 200 {
+            bail!("GET /cluster/log on node {id}: HTTP {code}: {body}");
+        }
+        Ok(body["entries"].as_array().cloned().unwrap_or_default())
+    }
+
+    /// Fail the test with the scenario's error and every node's log tail.
+    pub fn report(&self, res: anyhow::Result<()>) {
+        if let Err(e) = res {
+            panic!("{e:#}\n{}", self.logs());
+        }
+    }
+
+    pub fn logs(&self) -> String {
+        self.nodes.values().map(|n| format!("--- node {} ---\n{}", n.id, n.log_tail())).collect::<Vec<_>>().join("\n")
+    }
+}
+
+/// Poll `f` every 50 ms until it yields Some, or fail after `timeout`.
+pub async fn wait_for<T, F, Fut>(timeout: Duration, mut f: F) -> anyhow::Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(v) = f().await {
+            return Ok(v);
+        }
+        if Instant::now() > deadline {
+            bail!("condition not met within {timeout:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Run the CLI and return its stdout (fails on a non-zero exit).
+pub fn cli(args: &[&str]) -> anyhow::Result<String> {
+    let out = Command::new(BIN).args(args).output().context("run raftconnect CLI")?;
+    if !out.status.success() {
+        bail!("raftconnect {:?} failed: {}", args, String::from_utf8_lossy(&out.stderr));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Parse `--json` output: one JSON object per line.
+pub fn json_lines(text: &str) -> anyhow::Result<Vec<Value>> {
+    text.lines().filter(|l| !l.trim().is_empty()).map(|l| Ok(serde_json::from_str(l)?)).collect()
+}
+
+pub fn data_dir_arg(p: &Path) -> String {
+    p.to_string_lossy().into_owned()
+}

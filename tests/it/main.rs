@@ -1,0 +1,6 @@
+//! Integration tests: real `raftconnect` processes over real sockets.
+
+mod harness;
+
+mod bad_input;
+mod cluster;
