@@ -108,7 +108,12 @@ pub fn open<C: StoreConfig>(dir: &Path) -> Result<(LogStore<C>, StateMachine<C>)
         .flush_every_ms(Some(500))
         .open()
         .map_err(|e| match e {
-            sled::Error::Io(ref io) if io.kind() == std::io::ErrorKind::WouldBlock => {
+            // sled 0.34.7 reports a held lock as `ErrorKind::Other` with this message (the
+            // `WouldBlock` from flock is only in the text), so match on both.
+            sled::Error::Io(ref io)
+                if io.kind() == std::io::ErrorKind::WouldBlock
+                    || io.to_string().starts_with("could not acquire lock") =>
+            {
                 OpenError::Locked(dir.to_path_buf())
             }
             other => OpenError::Sled(other),
@@ -168,10 +173,15 @@ impl<C: StoreConfig> LogStore<C> {
         decode_versioned(bytes).map_err(read_err)
     }
 
-    /// Entries in `[from, from+limit)` that are still in the log (purged ones are skipped).
+    /// Up to `limit` entries from index `from` on that are still in the log (purged ones are
+    /// skipped, including leftovers of an interrupted purge below `last_purged`).
     pub fn read_entries(&self, from: u64, limit: usize) -> Result<Vec<C::Entry>, StorageError<NodeId>> {
+        let first = match self.last_purged()? {
+            Some(p) => from.max(p.index.saturating_add(1)),
+            None => from,
+        };
         let mut out = Vec::new();
-        for kv in self.db.log.range(index_key(from)..).take(limit) {
+        for kv in self.db.log.range(index_key(first)..).take(limit) {
             let (_, v) = kv.map_err(read_err)?;
             out.push(Self::decode_entry(&v)?);
         }
@@ -224,7 +234,10 @@ impl<C: StoreConfig> RaftLogStorage<C> for LogStore<C> {
 
     async fn get_log_state(&mut self) -> Result<LogState<C>, StorageError<NodeId>> {
         let last_purged_log_id = self.last_purged()?;
-        let last_log_id = self.last_entry_id()?.or(last_purged_log_id);
+        // max, not `or`: an interrupted purge (see `purge`) can leave entries below
+        // `last_purged`, and when it purged past the end of the log (openraft purges up to an
+        // installed snapshot) those leftovers must not pull `last_log_id` below it.
+        let last_log_id = self.last_entry_id()?.max(last_purged_log_id);
         Ok(LogState { last_purged_log_id, last_log_id })
     }
 
