@@ -437,14 +437,20 @@ impl RaftNode {
     /// The view behind `GET /cluster`.
     pub async fn cluster_status(&self) -> ClusterStatus {
         let m = self.raft.metrics().borrow().clone();
-        let liveness: BTreeMap<NodeId, Liveness> = if m.current_leader.is_some() {
-            match tokio::time::timeout(Duration::from_millis(1000), self.liveness()).await {
-                Ok(Ok(v)) => v.into_iter().map(|l| (l.id, l)).collect(),
-                _ => BTreeMap::new(),
-            }
-        } else {
-            BTreeMap::new()
+        // One short question to the leader, no retries: a status read must not stall while the
+        // leader is gone (liveness is then unknown: `alive` is null).
+        let answer = match self.leader() {
+            Some((id, _)) if id == self.id => self.local_liveness().await.ok(),
+            Some((_, url)) => self
+                .client
+                .call::<_, Result<Vec<Liveness>, RaftNodeError>>(&url, "/raft/liveness", None, &(), Duration::from_millis(300))
+                .await
+                .ok()
+                .and_then(Result::ok),
+            None => None,
         };
+        let liveness: BTreeMap<NodeId, Liveness> =
+            answer.unwrap_or_default().into_iter().map(|l| (l.id, l)).collect();
         let membership = m.membership_config.membership();
         let voters: BTreeSet<NodeId> = membership.voter_ids().collect();
         let members = membership

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Install whatever a fresh machine lacks, then build and run every test of the workspace.
+#
+#   scripts/test.sh [extra args passed to `cargo test --workspace`]
+#
+# Needs the Rust toolchain (cargo) already installed. System packages are installed with apt
+# only when something is missing (needs root or sudo then).
+#
+# Environment:
+#   CARGO_TARGET_DIR  cargo's target directory (default $HOME/.cache/raftconnect-target)
+set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$REPO_ROOT"
+
+log() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# --- Rust toolchain -----------------------------------------------------------------------
+command -v cargo >/dev/null 2>&1 ||
+    die "cargo not found: install the Rust toolchain first (https://rustup.rs), then re-run"
+
+# --- system packages (apt, only when something is missing) ----------------------------------
+missing=()
+command -v cc >/dev/null 2>&1 || missing+=(build-essential)
+command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+if ((${#missing[@]} > 0)); then
+    log "missing system packages: ${missing[*]}"
+    command -v apt-get >/dev/null 2>&1 ||
+        die "apt-get not available; install a C compiler (cc) and pkg-config by hand"
+    sudo=()
+    if ((EUID != 0)); then
+        command -v sudo >/dev/null 2>&1 || die "not root and sudo not available; cannot install ${missing[*]}"
+        sudo=(sudo)
+    fi
+    "${sudo[@]}" apt-get update
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends build-essential pkg-config
+fi
+
+# --- build and test -----------------------------------------------------------------------
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/raftconnect-target}"
+log "CARGO_TARGET_DIR=$CARGO_TARGET_DIR"
+
+log "cargo build --workspace --all-targets"
+cargo build --workspace --all-targets
+
+# Kafka broker for the Kafka integration tests goes here, once they exist:
+#   scripts/broker.sh start    (install if needed, start a local broker, export its bootstrap address)
+# and stop it on exit with a trap, e.g.:  trap 'scripts/broker.sh stop' EXIT
+
+log "cargo test --workspace $*"
+cargo test --workspace "$@"
+log "all tests passed"
