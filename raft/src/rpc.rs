@@ -35,6 +35,8 @@ pub fn router(node: Arc<RaftNode>) -> Router {
         .route("/raft/remove", post(remove))
         .route("/raft/liveness", post(liveness))
         .layer(DefaultBodyLimit::max(MAX_RPC_BODY))
+        // Refuses a declared Content-Length over the limit before reading any of the body.
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_RPC_BODY))
         .with_state(node)
 }
 

@@ -78,12 +78,31 @@ pub fn parse_json<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
     serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("Invalid JSON in request body: {e}")))
 }
 
+/// Refuse a declared body over [`MAX_REST_BODY`] before reading it, with Kafka Connect's error
+/// body. (Bodies without a length are still cut at the limit by `DefaultBodyLimit`.)
+async fn reject_oversized(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let declared = req
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match declared {
+        Some(len) if len > MAX_REST_BODY as u64 => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("Request body of {len} bytes exceeds the limit of {MAX_REST_BODY} bytes"),
+        )
+        .into_response(),
+        _ => next.run(req).await,
+    }
+}
+
 /// The whole REST + RPC router of a node.
 pub fn router(node: Arc<RaftNode>) -> axum::Router {
     let state = AppState { node: node.clone() };
     let rest = cluster::routes()
         .with_state(state)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_REST_BODY))
+        .layer(axum::middleware::from_fn(reject_oversized))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::INTERNAL_SERVER_ERROR, Duration::from_secs(90)));
     rest.merge(raftconnect_raft::rpc::router(node))
         .fallback(|| async { ApiError::not_found("HTTP 404 Not Found") })

@@ -54,11 +54,15 @@ async fn scenario(c: &mut Cluster) -> anyhow::Result<()> {
     assert_eq!((code, body["error_code"].as_u64()), (404, Some(404)));
 
     // Oversized bodies: REST and RPC.
-    let (code, _) = c.post_raw(&format!("{url}/cluster/commands"), vec![b' '; 2 << 20], &json_ct).await?;
-    assert_eq!(code, 413, "REST body over 1 MiB");
+    let (code, text) = post_declared_length(&url, "/cluster/commands", 2 << 20, &json_ct).await?;
+    assert_eq!(code, 413, "REST body over 1 MiB: {text}");
+    assert_eq!(error_body(&text)["error_code"], 413, "{text}");
     let target = [("x-raftconnect-target", "2")];
-    let (code, _) = c.post_raw(&format!("{url}/raft/append"), vec![0u8; 65 << 20], &target).await?;
+    let (code, _) = post_declared_length(&url, "/raft/append", 65 << 20, &target).await?;
     assert_eq!(code, 413, "RPC body over 64 MiB");
+    // Just under the REST limit is read, and refused as bad JSON, not as too large.
+    let (code, _) = c.post_raw(&format!("{url}/cluster/commands"), vec![b' '; 1000], &json_ct).await?;
+    assert_eq!(code, 400);
     // Undecodable RPC body, including a length prefix that claims a huge allocation.
     let (code, text) = c.post_raw(&format!("{url}/raft/append"), vec![0xff; 100], &target).await?;
     assert_eq!(code, 400, "{text}");

@@ -296,6 +296,50 @@ where
     }
 }
 
+/// POST with a declared `Content-Length` of `declared` bytes but send only a few, over a raw
+/// socket, and return the status code and the response body. Tests the server's body limit
+/// without racing its early close against a client still writing megabytes.
+pub async fn post_declared_length(
+    url: &str,
+    path: &str,
+    declared: usize,
+    headers: &[(&str, &str)],
+) -> anyhow::Result<(u16, String)> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = url.trim_start_matches("http://");
+    let mut sock = tokio::net::TcpStream::connect(addr).await?;
+    let mut req = format!("POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {declared}\r\n");
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n0123456789");
+    sock.write_all(req.as_bytes()).await?;
+    // Read until the server closes the connection or the response is complete.
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let n = tokio::time::timeout(Duration::from_secs(10), sock.read(&mut chunk)).await??;
+        if n == 0 {
+            break;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        let text = String::from_utf8_lossy(&buf);
+        if let Some((head, body)) = text.split_once("\r\n\r\n") {
+            let len = head
+                .lines()
+                .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_string()))
+                .and_then(|v| v.parse::<usize>().ok());
+            if len.map(|l| body.len() >= l).unwrap_or(false) {
+                break;
+            }
+        }
+    }
+    let text = String::from_utf8_lossy(&buf).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let code = head.split_whitespace().nth(1).and_then(|c| c.parse().ok()).ok_or_else(|| anyhow!("no status line in {head:?}"))?;
+    Ok((code, body.to_string()))
+}
+
 /// Run the CLI and return its stdout (fails on a non-zero exit).
 pub fn cli(args: &[&str]) -> anyhow::Result<String> {
     let out = Command::new(BIN).args(args).output().context("run raftconnect CLI")?;
