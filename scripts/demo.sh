@@ -68,7 +68,7 @@ stop_cluster() {
 
 build() {
     export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/raftconnect-target}"
-    command -v cargo >/dev/null || die "cargo not found; install the Rust toolchain (https://rustup.rs)"
+    command -v cargo >/dev/null || die "cargo not found; install the Rust toolchain"
     log "building raftconnect (CARGO_TARGET_DIR=$CARGO_TARGET_DIR)"
     (cd "$REPO_ROOT" && cargo build --bin raftconnect)
     # A relative CARGO_TARGET_DIR is relative to the directory cargo ran in.

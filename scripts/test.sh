@@ -18,7 +18,7 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 # --- Rust toolchain -----------------------------------------------------------------------
 command -v cargo >/dev/null 2>&1 ||
-    die "cargo not found: install the Rust toolchain first (https://rustup.rs), then re-run"
+    die "cargo not found: install the Rust toolchain first, then re-run"
 
 # --- system packages (apt, only when something is missing) ----------------------------------
 missing=()

@@ -401,7 +401,10 @@ impl RaftNode {
                 .map_err(|e| RaftNodeError::Raft(e.to_string()))?;
         }
         // Keep the record so the id is never reused by another data directory.
-        let _ = self.raft.client_write(Command::MarkNodeLeaving { id }).await;
+        if let Err(e) = self.local_write(Command::MarkNodeLeaving { id }).await {
+            // The member is already removed; only the registry's marker is missing.
+            tracing::warn!(id, error = %e, "Could not mark the removed node as leaving.");
+        }
         Ok(())
     }
 

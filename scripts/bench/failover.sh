@@ -51,7 +51,7 @@ for var in HEARTBEAT_MS ELECTION_MIN_MS ELECTION_MAX_MS; do
         die "$var must be a number of milliseconds"
     fi
 done
-command -v cargo >/dev/null || die "cargo not found; install the Rust toolchain (https://rustup.rs)"
+command -v cargo >/dev/null || die "cargo not found; install the Rust toolchain"
 command -v curl >/dev/null || die "curl not found"
 command -v python3 >/dev/null || die "python3 not found"
 
