@@ -178,16 +178,16 @@ start_cluster() {
 
     local via
     via="$(url_of 2)"
-    log "node 2 is $(cluster_field "$via" state | tr -d '"'); writing a command through it (forwarded to the leader)"
-    local cmd='{"put_connector":{"name":"demo-source","config":{"connector.class":"FileStreamSource","file":"/tmp/demo.txt","topic":"demo"},"target_state":null}}'
-    echo "POST $via/cluster/commands $cmd"
-    curl -fsS -m 10 -H 'Content-Type: application/json' -d "$cmd" "$via/cluster/commands"
+    log "node 2 is $(cluster_field "$via" state | tr -d '"'); creating a connector through it with the Kafka Connect REST API (forwarded to the leader)"
+    local body='{"name":"demo-source","config":{"connector.class":"FileStreamSource","tasks.max":"1","file":"/tmp/demo.txt","topic":"demo"}}'
+    echo "POST $via/connectors $body"
+    curl -fsS -m 10 -H 'Content-Type: application/json' -d "$body" "$via/connectors"
     echo
-    cmd='{"set_target_state":{"name":"demo-source","state":"PAUSED"}}'
-    echo "POST $via/cluster/commands $cmd"
-    curl -fsS -m 10 -H 'Content-Type: application/json' -d "$cmd" "$via/cluster/commands"
+    echo "PUT $via/connectors/demo-source/pause"
+    curl -fsS -m 10 -X PUT -o /dev/null -w 'HTTP %{http_code}\n' "$via/connectors/demo-source/pause"
+    echo "GET $(url_of 3)/connectors/demo-source/status"
+    curl -fsS -m 10 "$(url_of 3)/connectors/demo-source/status"
     echo
-
     echo
     echo "\$ raftconnect cluster status --url $via"
     "$BIN" cluster status --url "$via"
@@ -201,7 +201,8 @@ The cluster is running (pids in $PIDS_FILE, logs in $DEMO_DIR/node{1,2,3}.log).
   binary:          $BIN
   status:          $BIN cluster status --url $(url_of 1)
   follow the log:  $BIN log --url $(url_of 1) --follow
-  write:           curl -H 'Content-Type: application/json' -d '{"set_target_state":{"name":"demo-source","state":"RUNNING"}}' $(url_of 1)/cluster/commands
+  connectors:      curl $(url_of 1)/connectors?expand=status
+  resume:          curl -X PUT $(url_of 1)/connectors/demo-source/resume
   state:           curl $(url_of 1)/cluster/state
   stop:            scripts/demo.sh stop     (data kept; offline: $BIN log --data-dir $DEMO_DIR/node1)
   stop + remove:   scripts/demo.sh clean

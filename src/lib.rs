@@ -3,11 +3,17 @@
 //! Layout of this crate (the node):
 //! - [`identity`]: the node id and data-directory incarnation persisted in the data directory.
 //! - [`server`]: starting a node: Raft, the HTTP server, bootstrap/join, shutdown.
-//! - [`rest`]: the REST API (Kafka Connect conventions) and the `/cluster/*` endpoints.
+//! - [`rest`]: the REST API: Kafka Connect's endpoints and the `/cluster/*` extras.
+//! - [`plugins`]: the registry of connectors, converters… with their config definitions.
+//! - [`validation`]: connector config validation in Kafka Connect's `ConfigInfos` shape.
+//! - [`logging`]: log levels changeable at run time (`/admin/loggers`).
 //!
 //! The storage model lives in `raftconnect-storage`, the Raft wiring in `raftconnect-raft`;
 //! see ARCHITECTURE.md for the map.
 
 pub mod identity;
+pub mod logging;
+pub mod plugins;
 pub mod rest;
 pub mod server;
+pub mod validation;

@@ -3,10 +3,12 @@
 mod cli;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+use raftconnect::logging::LogControl;
 use raftconnect::server::{self, NodeOptions};
 use raftconnect_raft::RaftSettings;
 
@@ -92,7 +94,7 @@ struct NodeArgs {
 }
 
 impl NodeArgs {
-    fn into_options(self) -> NodeOptions {
+    fn into_options(self, logs: Arc<LogControl>) -> NodeOptions {
         let settings = RaftSettings {
             heartbeat: Duration::from_millis(self.heartbeat_ms),
             election_timeout_min: Duration::from_millis(self.election_timeout_min_ms),
@@ -111,6 +113,7 @@ impl NodeArgs {
             bootstrap: self.bootstrap,
             join: self.join,
             settings,
+            logs,
         }
     }
 }
@@ -122,10 +125,22 @@ fn parse_voters(s: &str) -> Result<usize, String> {
     }
 }
 
-fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,openraft=warn,tower_http=warn"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+/// Log to stderr through a filter that `/admin/loggers` can change at run time.
+fn init_tracing() -> Arc<LogControl> {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new(LogControl::initial_directives("INFO")));
+    let (filter, handle) = tracing_subscriber::reload::Layer::new(filter);
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+        .init();
+    Arc::new(LogControl::new("INFO", move |directives| {
+        let filter = EnvFilter::try_new(directives).map_err(|e| e.to_string())?;
+        handle.reload(filter).map_err(|e| e.to_string())
+    }))
 }
 
 fn main() -> ExitCode {
@@ -148,8 +163,8 @@ fn main() -> ExitCode {
     let result: anyhow::Result<()> = runtime.block_on(async move {
         match cli.command {
             Command::Node(args) => {
-                init_tracing();
-                server::run(args.into_options()).await?;
+                let logs = init_tracing();
+                server::run(args.into_options(logs)).await?;
                 Ok(())
             }
             Command::Cluster { command: ClusterCommand::Status { url, json } } => cli::cluster_status(&url, json).await,

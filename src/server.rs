@@ -10,6 +10,7 @@ use raftconnect_raft::{RaftNode, RaftNodeError, RaftSettings};
 use raftconnect_storage::NodeId;
 
 use crate::identity::{self, IdentityError};
+use crate::logging::LogControl;
 
 /// How a node starts.
 #[derive(Debug, Clone)]
@@ -21,6 +22,8 @@ pub struct NodeOptions {
     pub bootstrap: bool,
     pub join: Option<String>,
     pub settings: RaftSettings,
+    /// Run-time log levels; `LogControl::detached()` when the process' logging is not ours.
+    pub logs: Arc<LogControl>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -92,7 +95,10 @@ pub async fn start(opts: NodeOptions) -> Result<RunningNode, NodeError> {
     let _ = std::fs::write(opts.data_dir.join("advertised-url"), &url);
 
     let (shutdown, mut shutdown_rx) = tokio::sync::watch::channel(false);
-    let app = crate::rest::router(node.clone());
+    // The leader validates connector commands before proposing them.
+    node.set_proposal_check(Arc::new(crate::rest::connectors::leader_check));
+    tokio::spawn(watch_cluster_loggers(node.clone(), opts.logs.clone()));
+    let app = crate::rest::router(node.clone(), opts.logs.clone());
     let server = tokio::spawn(async move {
         axum::serve(listener, app)
             .with_graceful_shutdown(async move {
@@ -148,6 +154,32 @@ async fn join_cluster(node: &Arc<RaftNode>, opts: &NodeOptions) -> Result<(), No
         Ok(())
     } else {
         registration.await.map_err(NodeError::Join)
+    }
+}
+
+/// Apply cluster-scoped log levels (`PUT /admin/loggers/{l}?scope=cluster`) as their entries
+/// are applied, on every node.
+async fn watch_cluster_loggers(node: Arc<RaftNode>, logs: Arc<LogControl>) {
+    let mut applied = node.state().applied_watch();
+    let mut seen = 0u64;
+    loop {
+        let changes: Vec<(String, String, u64)> = node.state().read(|a| {
+            a.state
+                .loggers
+                .iter()
+                .filter(|(_, l)| l.index > seen)
+                .map(|(name, l)| (name.clone(), l.level.clone(), l.index))
+                .collect()
+        });
+        for (name, level, index) in changes {
+            seen = seen.max(index);
+            if let Err(e) = logs.set(&name, &level) {
+                tracing::warn!(logger = %name, %level, error = %e, "Cannot apply a cluster log level.");
+            }
+        }
+        if applied.changed().await.is_err() {
+            return;
+        }
     }
 }
 

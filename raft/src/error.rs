@@ -27,4 +27,7 @@ pub enum RaftNodeError {
     Timeout(String),
     #[error("raft: {0}")]
     Raft(String),
+    /// The leader's proposal check refused the command (carries the HTTP status to answer).
+    #[error("{message}")]
+    Refused { status: u16, message: String },
 }

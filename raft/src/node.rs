@@ -24,6 +24,11 @@ use crate::network::{Network, PeerHealth, RpcClient};
 use crate::settings::RaftSettings;
 use crate::{Entry, LogStore, Raft};
 
+/// A check the leader runs on every command right before proposing it, against its current
+/// state: how the layers above keep invalid commands out of the log (e.g. connector configs are
+/// validated on the leader). `Err((status, message))` refuses the command.
+pub type ProposalCheck = Arc<dyn Fn(&Command, &raftconnect_storage::State) -> Result<(), (u16, String)> + Send + Sync>;
+
 /// Largest command accepted into the log (keeps every sled value far below its blob threshold).
 pub const MAX_COMMAND_BYTES: usize = 64 << 10;
 
@@ -94,6 +99,7 @@ pub struct RaftNode {
     health: PeerHealth,
     /// Membership changes must not run concurrently (openraft FAQ).
     membership_lock: Mutex<()>,
+    check: std::sync::RwLock<Option<ProposalCheck>>,
 }
 
 impl RaftNode {
@@ -126,6 +132,7 @@ impl RaftNode {
             client,
             health,
             membership_lock: Mutex::new(()),
+            check: std::sync::RwLock::new(None),
         }))
     }
 
@@ -254,8 +261,20 @@ impl RaftNode {
         self.on_leader("/raft/write", &cmd, || self.local_write(cmd.clone())).await
     }
 
+    /// Install the check the leader runs before proposing (see [`ProposalCheck`]).
+    pub fn set_proposal_check(&self, check: ProposalCheck) {
+        *self.check.write().unwrap_or_else(|p| p.into_inner()) = Some(check);
+    }
+
     /// Propose on this node, which must be the leader.
     pub async fn local_write(&self, cmd: Command) -> Result<WriteOutcome, RaftNodeError> {
+        let check = self.check.read().unwrap_or_else(|p| p.into_inner()).clone();
+        if let Some(check) = check {
+            self.ensure_leader()?;
+            self.state
+                .read(|a| check(&cmd, &a.state))
+                .map_err(|(status, message)| RaftNodeError::Refused { status, message })?;
+        }
         match self.raft.client_write(cmd).await {
             Ok(resp) => Ok(WriteOutcome { index: resp.log_id.index, response: resp.data }),
             Err(RaftError::APIError(ClientWriteError::ForwardToLeader(f))) => Err(not_leader(&f)),

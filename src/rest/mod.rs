@@ -3,6 +3,8 @@
 //! Extra endpoints live under `/cluster/*`.
 
 pub mod cluster;
+pub mod connectors;
+pub mod plugins;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,6 +28,7 @@ pub const NO_LEADER_MESSAGE: &str =
 #[derive(Clone)]
 pub struct AppState {
     pub node: Arc<RaftNode>,
+    pub logs: Arc<crate::logging::LogControl>,
 }
 
 /// An error answered as Kafka Connect does.
@@ -65,6 +68,12 @@ impl From<RaftNodeError> for ApiError {
             UnknownMember { .. } => StatusCode::NOT_FOUND,
             Invalid(_) => StatusCode::BAD_REQUEST,
             OutcomeUnknown { .. } | Timeout(_) | Raft(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Refused { status, message } => {
+                return ApiError::new(
+                    StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_REQUEST),
+                    message.clone(),
+                )
+            }
         };
         ApiError::new(status, e.to_string())
     }
@@ -97,9 +106,11 @@ async fn reject_oversized(req: axum::extract::Request, next: axum::middleware::N
 }
 
 /// The whole REST + RPC router of a node.
-pub fn router(node: Arc<RaftNode>) -> axum::Router {
-    let state = AppState { node: node.clone() };
+pub fn router(node: Arc<RaftNode>, logs: Arc<crate::logging::LogControl>) -> axum::Router {
+    let state = AppState { node: node.clone(), logs };
     let rest = cluster::routes()
+        .merge(connectors::routes())
+        .merge(plugins::routes())
         .with_state(state)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_REST_BODY))
         .layer(axum::middleware::from_fn(reject_oversized))

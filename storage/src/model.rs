@@ -168,6 +168,25 @@ pub enum Command {
     },
     /// A status report from the node running `unit` under `epoch`.
     ReportStatus { unit: WorkUnit, node: NodeId, epoch: u64, state: UnitState, trace: Option<String> },
+    /// Create a connector, atomically with its initial offsets (KIP-995). Refused if the name
+    /// exists, so a retried create can never make a second connector.
+    CreateConnector {
+        name: String,
+        config: ConfigMap,
+        target_state: TargetState,
+        /// (partition JSON, offset JSON) for source connectors.
+        source_offsets: Vec<(String, String)>,
+        /// (topic, partition, offset) for sink connectors.
+        sink_offsets: Vec<(String, i32, i64)>,
+    },
+    /// A restart request (KIP-745), executed by the nodes that run the connector's units.
+    RequestRestart { connector: String, include_tasks: bool, only_failed: bool },
+    /// A restart request was carried out (or superseded) by the node that owns the connector.
+    ClearRestart { connector: String, request_index: u64 },
+    /// A cluster-wide log level (`PUT /admin/loggers/{l}?scope=cluster`).
+    SetLoggerLevel { logger: String, level: String },
+    /// A restart request for one task, executed by the node that runs it.
+    RequestTaskRestart { connector: String, task: u32 },
 }
 
 impl Command {
@@ -185,6 +204,11 @@ impl Command {
             Command::CommitOffsets { .. } => "commit_offsets",
             Command::AlterOffsets { .. } => "alter_offsets",
             Command::ReportStatus { .. } => "report_status",
+            Command::CreateConnector { .. } => "create_connector",
+            Command::RequestRestart { .. } => "request_restart",
+            Command::ClearRestart { .. } => "clear_restart",
+            Command::SetLoggerLevel { .. } => "set_logger_level",
+            Command::RequestTaskRestart { .. } => "request_task_restart",
         }
     }
 }
@@ -203,6 +227,7 @@ pub enum Rejection {
     IncarnationMismatch { id: NodeId },
     /// A task index beyond the connector's current task configs.
     UnknownTask { connector: String, task: u32 },
+    AlreadyExists { name: String },
 }
 
 impl std::fmt::Display for Rejection {
@@ -224,6 +249,7 @@ impl std::fmt::Display for Rejection {
                 write!(f, "Node id {id} is already in use by another data directory")
             }
             Rejection::UnknownTask { connector, task } => write!(f, "Task {connector}-{task} not found"),
+            Rejection::AlreadyExists { name } => write!(f, "Connector {name} already exists"),
         }
     }
 }
@@ -249,6 +275,9 @@ pub enum Key {
     SinkOffset(String, String, i32),
     Status(WorkUnit),
     Node(NodeId),
+    Restart(String),
+    Logger(String),
+    TaskRestart(String, u32),
 }
 
 /// The replicated state. Cheap to clone at this scale (configs, assignments, offsets, status).
@@ -263,6 +292,38 @@ pub struct State {
     pub sink_offsets: BTreeMap<(String, String, i32), i64>,
     pub statuses: BTreeMap<WorkUnit, StatusRecord>,
     pub nodes: BTreeMap<NodeId, NodeRecord>,
+    /// Pending restart requests per connector (the highest-impact one wins).
+    pub restarts: BTreeMap<String, RestartRequest>,
+    /// Cluster-scoped log levels: logger → (level, log index of the change).
+    pub loggers: BTreeMap<String, LoggerLevel>,
+    /// Pending single-task restart requests: (connector, task) → log index of the request.
+    pub task_restarts: BTreeMap<(String, u32), u64>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RestartRequest {
+    pub include_tasks: bool,
+    pub only_failed: bool,
+    /// Log index of the request.
+    pub index: u64,
+}
+
+impl RestartRequest {
+    /// Kafka Connect's "impact" rank: a pending request is replaced only by a bigger one.
+    pub fn impact(&self) -> u8 {
+        match (self.only_failed, self.include_tasks) {
+            (true, false) => 0,
+            (true, true) => 1,
+            (false, false) => 2,
+            (false, true) => 3,
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct LoggerLevel {
+    pub level: String,
+    pub index: u64,
 }
 
 /// Keys changed by one or more applies; the store persists exactly these.
@@ -337,6 +398,15 @@ impl State {
                 if self.task_configs.remove(name).is_some() {
                     dirty.insert(Key::TaskConfigs(name.clone()));
                 }
+                if self.restarts.remove(name).is_some() {
+                    dirty.insert(Key::Restart(name.clone()));
+                }
+                let task_restarts: Vec<(String, u32)> =
+                    self.task_restarts.keys().filter(|(c, _)| c == name).cloned().collect();
+                for k in task_restarts {
+                    self.task_restarts.remove(&k);
+                    dirty.insert(Key::TaskRestart(k.0, k.1));
+                }
                 let units: Vec<WorkUnit> = self
                     .assignments
                     .keys()
@@ -356,6 +426,9 @@ impl State {
                 Some(c) => {
                     c.target_state = *state;
                     dirty.insert(Key::Connector(name.clone()));
+                    if *state == TargetState::Stopped {
+                        self.drop_tasks(index, name, dirty);
+                    }
                     Response::Applied
                 }
                 None => Response::Rejected(Rejection::UnknownConnector { name: name.clone() }),
@@ -473,6 +546,85 @@ impl State {
                 dirty.insert(Key::Status(unit.clone()));
                 Response::Applied
             }
+            Command::CreateConnector { name, config, target_state, source_offsets, sink_offsets } => {
+                if self.connectors.contains_key(name) {
+                    return Response::Rejected(Rejection::AlreadyExists { name: name.clone() });
+                }
+                self.connectors.insert(
+                    name.clone(),
+                    ConnectorRecord {
+                        config: config.clone(),
+                        target_state: *target_state,
+                        created_index: index,
+                        updated_index: index,
+                    },
+                );
+                dirty.insert(Key::Connector(name.clone()));
+                for (partition, offset) in source_offsets {
+                    self.source_offsets.insert((name.clone(), partition.clone()), offset.clone());
+                    dirty.insert(Key::SourceOffset(name.clone(), partition.clone()));
+                }
+                for (topic, partition, offset) in sink_offsets {
+                    self.sink_offsets.insert((name.clone(), topic.clone(), *partition), *offset);
+                    dirty.insert(Key::SinkOffset(name.clone(), topic.clone(), *partition));
+                }
+                Response::Applied
+            }
+            Command::RequestRestart { connector, include_tasks, only_failed } => {
+                if !self.connectors.contains_key(connector) {
+                    return Response::Rejected(Rejection::UnknownConnector { name: connector.clone() });
+                }
+                let req = RestartRequest { include_tasks: *include_tasks, only_failed: *only_failed, index };
+                let keep_old = self.restarts.get(connector).map(|old| old.impact() > req.impact()).unwrap_or(false);
+                if !keep_old {
+                    self.restarts.insert(connector.clone(), req);
+                    dirty.insert(Key::Restart(connector.clone()));
+                }
+                Response::Applied
+            }
+            Command::ClearRestart { connector, request_index } => {
+                if self.restarts.get(connector).map(|r| r.index) == Some(*request_index) {
+                    self.restarts.remove(connector);
+                    dirty.insert(Key::Restart(connector.clone()));
+                }
+                Response::Applied
+            }
+            Command::RequestTaskRestart { connector, task } => {
+                if !self.connectors.contains_key(connector) {
+                    return Response::Rejected(Rejection::UnknownConnector { name: connector.clone() });
+                }
+                let count = self.task_configs.get(connector).map(|t| t.configs.len()).unwrap_or(0);
+                if *task as usize >= count {
+                    return Response::Rejected(Rejection::UnknownTask { connector: connector.clone(), task: *task });
+                }
+                self.task_restarts.insert((connector.clone(), *task), index);
+                dirty.insert(Key::TaskRestart(connector.clone(), *task));
+                Response::Applied
+            }
+            Command::SetLoggerLevel { logger, level } => {
+                self.loggers.insert(logger.clone(), LoggerLevel { level: level.clone(), index });
+                dirty.insert(Key::Logger(logger.clone()));
+                Response::Applied
+            }
+        }
+    }
+
+    /// STOPPED means zero tasks: empty task configs, no task assignments, no task statuses.
+    fn drop_tasks(&mut self, index: u64, name: &str, dirty: &mut DirtyKeys) {
+        self.task_configs.insert(name.to_string(), TaskConfigs { configs: Vec::new(), generation: index });
+        dirty.insert(Key::TaskConfigs(name.to_string()));
+        let units: Vec<WorkUnit> = self
+            .assignments
+            .keys()
+            .chain(self.statuses.keys())
+            .filter(|u| matches!(u, WorkUnit::Task { connector, .. } if connector == name))
+            .cloned()
+            .collect();
+        for unit in units {
+            self.assignments.remove(&unit);
+            self.statuses.remove(&unit);
+            dirty.insert(Key::Assignment(unit.clone()));
+            dirty.insert(Key::Status(unit));
         }
     }
 

@@ -164,6 +164,8 @@ pub fn state_json(state: &State) -> Value {
         "source_offsets": source_offsets,
         "sink_offsets": sink_offsets,
         "nodes": nodes,
+        "restarts": state.restarts,
+        "loggers": state.loggers,
     });
     redact(&mut v);
     v

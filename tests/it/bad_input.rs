@@ -90,7 +90,8 @@ async fn scenario(c: &mut Cluster) -> anyhow::Result<()> {
     assert!(!out.status.success());
 
     // The cluster still works, and node 2 is still the original one.
-    c.command_eventually(3, json!({"put_connector": {"name": "still-fine", "config": {}, "target_state": null}})).await?;
+    let config = json!({"name": "still-fine", "connector.class": "FileStreamSink", "topics": "t"});
+    c.command_eventually(3, json!({"put_connector": {"name": "still-fine", "config": config, "target_state": null}})).await?;
     c.wait_members(1, &[1, 2, 3]).await?;
     let state = c.get(&format!("{}/cluster/state", c.url(1))).await?.1;
     assert_eq!(state["state"]["nodes"]["2"]["rest_url"], c.url(2));

@@ -7,7 +7,7 @@ use crate::harness::*;
 fn put(name: &str) -> Value {
     json!({ "put_connector": {
         "name": name,
-        "config": { "connector.class": "FileStreamSource", "file": "/tmp/in.txt", "db.password": "hunter2" },
+        "config": { "name": name, "connector.class": "FileStreamSource", "topic": "t", "file": "/tmp/in.txt", "db.password": "hunter2" },
         "target_state": null
     }})
 }
