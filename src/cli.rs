@@ -174,3 +174,223 @@ fn offline_log(dir: &std::path::Path, args: &LogArgs) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+// ---------------------------------------------------------------------------------------------
+// raftconnect connector …
+// ---------------------------------------------------------------------------------------------
+
+#[derive(clap::Subcommand)]
+pub enum ConnectorCommand {
+    /// Connectors with their state and task count.
+    List,
+    /// Create a connector from a file: Kafka Connect's `{"name","config"}` JSON, a flat JSON
+    /// config with `name`, or a `.properties` file.
+    Create {
+        #[arg(short = 'f', long = "file")]
+        file: PathBuf,
+    },
+    /// A connector's info (config, tasks, type).
+    Get { name: String },
+    /// A connector's config.
+    Config { name: String },
+    /// A connector's and its tasks' states.
+    Status { name: String },
+    Pause { name: String },
+    Resume { name: String },
+    /// Stop the connector: zero tasks, offsets can then be changed.
+    Stop { name: String },
+    /// Restart the connector (and with --include-tasks its tasks), or one task with --task.
+    Restart {
+        name: String,
+        #[arg(long)]
+        include_tasks: bool,
+        #[arg(long)]
+        only_failed: bool,
+        #[arg(long, conflicts_with_all = ["include_tasks", "only_failed"])]
+        task: Option<u32>,
+    },
+    Delete { name: String },
+    /// A connector's committed offsets; --reset deletes them (connector must be STOPPED).
+    Offsets {
+        name: String,
+        #[arg(long)]
+        reset: bool,
+    },
+}
+
+#[derive(Args)]
+pub struct ConnectorArgs {
+    #[command(subcommand)]
+    pub command: ConnectorCommand,
+    /// Node to talk to (any member; writes are forwarded to the leader).
+    #[arg(long, global = true, default_value = DEFAULT_URL)]
+    pub url: String,
+    /// Print the API's JSON instead of a table.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+/// Send a request; a non-2xx answer becomes an error with Kafka Connect's message.
+async fn send(method: reqwest::Method, url: &str, body: Option<Value>) -> anyhow::Result<Value> {
+    let mut req = http().request(method, url);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let resp = req.send().await.with_context(|| format!("cannot reach {url}"))?;
+    let resp = check(resp).await?;
+    let text = resp.text().await?;
+    Ok(if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) })
+}
+
+/// Read a connector definition: `{"name","config"}`, a flat config with `name`, or properties.
+fn read_connector_file(path: &std::path::Path) -> anyhow::Result<Value> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let trimmed = text.trim_start();
+    if trimmed.starts_with('{') {
+        let v: Value = serde_json::from_str(&text).with_context(|| format!("{} is not valid JSON", path.display()))?;
+        if v.get("config").is_some() {
+            return Ok(v);
+        }
+        let name = v.get("name").and_then(Value::as_str).context("the config has no \"name\"")?.to_string();
+        return Ok(serde_json::json!({ "name": name, "config": v }));
+    }
+    // Java properties: key=value or key: value, # and ! comments.
+    let mut config = serde_json::Map::new();
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with('!')) {
+        let (k, v) = line.split_once('=').or_else(|| line.split_once(':')).with_context(|| format!("bad line: {line}"))?;
+        config.insert(k.trim().to_string(), Value::String(v.trim().to_string()));
+    }
+    let name = config.get("name").and_then(Value::as_str).context("the properties have no name=")?.to_string();
+    Ok(serde_json::json!({ "name": name, "config": config }))
+}
+
+fn print_status(status: &Value) {
+    println!(
+        "{}  {}  {}  {}",
+        status["name"].as_str().unwrap_or(""),
+        status["type"].as_str().unwrap_or(""),
+        status["connector"]["state"].as_str().unwrap_or(""),
+        status["connector"]["worker_id"].as_str().unwrap_or("")
+    );
+    println!("{:<6} {:<12} {:<24} TRACE", "TASK", "STATE", "WORKER");
+    for t in status["tasks"].as_array().into_iter().flatten() {
+        let trace = t["trace"].as_str().unwrap_or("").lines().next().unwrap_or("");
+        println!(
+            "{:<6} {:<12} {:<24} {}",
+            t["id"].to_string(),
+            t["state"].as_str().unwrap_or(""),
+            t["worker_id"].as_str().unwrap_or(""),
+            trace
+        );
+    }
+}
+
+pub async fn connector(args: ConnectorArgs) -> anyhow::Result<()> {
+    use reqwest::Method;
+    let base = args.url.trim_end_matches('/');
+    let c = |name: &str, rest: &str| format!("{base}/connectors/{}{rest}", encode(name));
+    let out = match &args.command {
+        ConnectorCommand::List => {
+            let v = send(Method::GET, &format!("{base}/connectors?expand=status&expand=info"), None).await?;
+            if !args.json {
+                println!("{:<32} {:<8} {:<12} TASKS", "NAME", "TYPE", "STATE");
+                for (name, e) in v.as_object().into_iter().flatten() {
+                    println!(
+                        "{:<32} {:<8} {:<12} {}",
+                        name,
+                        e["info"]["type"].as_str().unwrap_or(""),
+                        e["status"]["connector"]["state"].as_str().unwrap_or(""),
+                        e["info"]["tasks"].as_array().map(Vec::len).unwrap_or(0)
+                    );
+                }
+                return Ok(());
+            }
+            v
+        }
+        ConnectorCommand::Create { file } => {
+            let body = read_connector_file(file)?;
+            let v = send(Method::POST, &format!("{base}/connectors"), Some(body)).await?;
+            if !args.json {
+                println!("Created connector {}.", v["name"].as_str().unwrap_or(""));
+                return Ok(());
+            }
+            v
+        }
+        ConnectorCommand::Get { name } => send(Method::GET, &c(name, ""), None).await?,
+        ConnectorCommand::Config { name } => {
+            let v = send(Method::GET, &c(name, "/config"), None).await?;
+            if !args.json {
+                for (k, val) in v.as_object().into_iter().flatten() {
+                    println!("{k}={}", val.as_str().unwrap_or(""));
+                }
+                return Ok(());
+            }
+            v
+        }
+        ConnectorCommand::Status { name } => {
+            let v = send(Method::GET, &c(name, "/status"), None).await?;
+            if !args.json {
+                print_status(&v);
+                return Ok(());
+            }
+            v
+        }
+        ConnectorCommand::Pause { name } => action(send(Method::PUT, &c(name, "/pause"), None).await?, "Paused", name, args.json),
+        ConnectorCommand::Resume { name } => action(send(Method::PUT, &c(name, "/resume"), None).await?, "Resumed", name, args.json),
+        ConnectorCommand::Stop { name } => action(send(Method::PUT, &c(name, "/stop"), None).await?, "Stopped", name, args.json),
+        ConnectorCommand::Delete { name } => action(send(Method::DELETE, &c(name, ""), None).await?, "Deleted", name, args.json),
+        ConnectorCommand::Restart { name, include_tasks, only_failed, task } => {
+            let url = match task {
+                Some(t) => c(name, &format!("/tasks/{t}/restart")),
+                None => c(name, &format!("/restart?includeTasks={include_tasks}&onlyFailed={only_failed}")),
+            };
+            let v = send(Method::POST, &url, None).await?;
+            if !args.json && v.is_object() {
+                print_status(&v);
+                return Ok(());
+            }
+            action(v, "Restart requested for", name, args.json)
+        }
+        ConnectorCommand::Offsets { name, reset } => {
+            if *reset {
+                send(Method::DELETE, &c(name, "/offsets"), None).await?
+            } else {
+                let v = send(Method::GET, &c(name, "/offsets"), None).await?;
+                if !args.json {
+                    println!("{:<48} OFFSET", "PARTITION");
+                    for o in v["offsets"].as_array().into_iter().flatten() {
+                        println!("{:<48} {}", o["partition"].to_string(), o["offset"]);
+                    }
+                    return Ok(());
+                }
+                v
+            }
+        }
+    };
+    match out {
+        Value::Null => {}
+        Value::Object(ref m) if !args.json && m.len() == 1 && m.contains_key("message") => {
+            println!("{}", m["message"].as_str().unwrap_or(""));
+        }
+        other => println!("{}", if args.json { other.to_string() } else { serde_json::to_string_pretty(&other)? }),
+    }
+    Ok(())
+}
+
+fn action(v: Value, verb: &str, name: &str, json: bool) -> Value {
+    if json || !v.is_null() {
+        return v;
+    }
+    println!("{verb} connector {name}.");
+    Value::Null
+}
+
+/// Percent-encode a connector name for a URL path segment.
+fn encode(name: &str) -> String {
+    name.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

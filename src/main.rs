@@ -30,6 +30,8 @@ enum Command {
     },
     /// Show the replicated log, decoded, from a running node or a stopped node's data directory.
     Log(cli::LogArgs),
+    /// Manage connectors through the Kafka Connect REST API.
+    Connector(cli::ConnectorArgs),
 }
 
 #[derive(Subcommand)]
@@ -170,6 +172,7 @@ fn main() -> ExitCode {
             Command::Cluster { command: ClusterCommand::Status { url, json } } => cli::cluster_status(&url, json).await,
             Command::Cluster { command: ClusterCommand::Remove { id, url } } => cli::cluster_remove(&url, id).await,
             Command::Log(args) => cli::log(args).await,
+            Command::Connector(args) => cli::connector(args).await,
         }
     });
     match result {
