@@ -11,6 +11,9 @@
 //! The storage model lives in `raftconnect-storage`, the Raft wiring in `raftconnect-raft`;
 //! see ARCHITECTURE.md for the map.
 
+// The OpenAPI document (rest/openapi.rs) is one large `json!` literal.
+#![recursion_limit = "512"]
+
 pub mod identity;
 pub mod logging;
 pub mod plugins;

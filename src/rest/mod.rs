@@ -4,6 +4,7 @@
 
 pub mod cluster;
 pub mod connectors;
+pub mod openapi;
 pub mod plugins;
 
 use std::sync::Arc;
@@ -111,6 +112,7 @@ pub fn router(node: Arc<RaftNode>, logs: Arc<crate::logging::LogControl>) -> axu
     let rest = cluster::routes()
         .merge(connectors::routes())
         .merge(plugins::routes())
+        .route("/openapi.json", axum::routing::get(|| async { axum::Json(openapi::document()) }))
         .with_state(state)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_REST_BODY))
         .layer(axum::middleware::from_fn(reject_oversized))
