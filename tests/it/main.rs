@@ -4,3 +4,4 @@ mod harness;
 
 mod bad_input;
 mod cluster;
+mod openapi;
