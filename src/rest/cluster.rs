@@ -98,6 +98,25 @@ async fn state(
 /// for tests and the demo until the Connect API exists; it goes through the same command enum.
 async fn command(State(s): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
     let cmd: Command = parse_json(&body)?;
+    // Assignments, offset commits, statuses, task configs and the node registry are written by
+    // the cluster itself (planner, workers, membership), under epochs; never from outside.
+    let user_level = matches!(
+        cmd,
+        Command::PutConnector { .. }
+            | Command::CreateConnector { .. }
+            | Command::DeleteConnector { .. }
+            | Command::SetTargetState { .. }
+            | Command::AlterOffsets { .. }
+            | Command::RequestRestart { .. }
+            | Command::RequestTaskRestart { .. }
+            | Command::SetLoggerLevel { .. }
+    );
+    if !user_level {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            format!("Command '{}' is written by the cluster itself and cannot be submitted", cmd.kind()),
+        ));
+    }
     let outcome = s.node.write(cmd).await?;
     Ok((StatusCode::OK, Json(json!({ "index": outcome.index, "response": outcome.response }))).into_response())
 }

@@ -39,6 +39,11 @@ async fn scenario(c: &mut Cluster) -> anyhow::Result<()> {
     assert!(text.contains("drop_everything"), "{text}");
     let (code, text) = c.post_raw(&format!("{url}/cluster/commands"), Vec::new(), &json_ct).await?;
     assert_eq!(code, 400, "{text}");
+    // Commands only the cluster writes (assignments, offset commits, statuses…) are refused.
+    let forged = json!({"commit_offsets": {"node": 2, "source": [], "sink": []}});
+    let (code, text) = c.post_raw(&format!("{url}/cluster/commands"), serde_json::to_vec(&forged)?, &json_ct).await?;
+    assert_eq!(code, 403, "{text}");
+    assert!(text.contains("'commit_offsets' is written by the cluster itself"), "{text}");
 
     // Bad query parameters and member ids.
     let (code, body) = c.get(&format!("{url}/cluster/log?from=abc")).await?;
