@@ -41,6 +41,13 @@ pub fn routes() -> Router<AppState> {
         .route("/connectors/{c}/topics", get(topics))
         .route("/connectors/{c}/topics/reset", put(reset_topics))
         .route("/connectors/{c}/offsets", get(offsets).patch(alter_offsets).delete(reset_offsets))
+        .method_not_allowed_fallback(method_not_allowed)
+}
+
+/// A known path with an unsupported method: Kafka Connect's (Jersey's) 405, with the usual
+/// error body (axum's default 405 has none).
+pub(super) async fn method_not_allowed() -> ApiError {
+    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "HTTP 405 Method Not Allowed")
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -132,7 +139,8 @@ fn parse_body<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, ApiErro
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
-        if path == "." || path.is_empty() {
+        // A syntax error has no meaningful field path (serde_path_to_error shows '?').
+        if path == "." || path.is_empty() || inner.is_syntax() || inner.is_eof() {
             ApiError::bad_request(format!("Invalid JSON in request body: {inner}"))
         } else {
             ApiError::bad_request(format!("Invalid value for field '{path}': {inner}"))
@@ -162,18 +170,20 @@ fn config_values(raw: BTreeMap<String, Value>) -> Result<BTreeMap<String, Option
 
 const NULL_VALUE: &str = "Null value can not be supplied as the configuration value.";
 
-fn without_nulls(values: BTreeMap<String, Option<String>>) -> Result<ConfigMap, ApiError> {
-    let nulls = values.values().filter(|v| v.is_none()).count();
-    if nulls > 0 {
-        let mut msg = format!("Connector configuration is invalid and contains the following {nulls} error(s):");
-        for _ in 0..nulls {
-            msg.push('\n');
-            msg.push_str(NULL_VALUE);
+/// Split a create/update config into its values and the keys given as `null` (each of which
+/// is a validation error, reported by [`validate_config`] together with the others).
+fn split_nulls(values: BTreeMap<String, Option<String>>) -> (ConfigMap, Vec<String>) {
+    let mut config = ConfigMap::new();
+    let mut nulls = Vec::new();
+    for (k, v) in values {
+        match v {
+            Some(v) => {
+                config.insert(k, v);
+            }
+            None => nulls.push(k),
         }
-        msg.push_str("\nYou can also find the above list of errors at the endpoint `/connector-plugins/{connectorType}/config/validate`");
-        return Err(ApiError::bad_request(msg));
     }
-    Ok(values.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))).collect())
+    (config, nulls)
 }
 
 #[derive(Deserialize)]
@@ -347,8 +357,29 @@ fn with_name(name: &str, mut config: ConfigMap) -> Result<ConfigMap, ApiError> {
     Ok(config)
 }
 
-fn validate_config(config: &ConfigMap) -> Result<(), ApiError> {
-    validation::check_connector_config(config).map(|_| ()).map_err(ApiError::bad_request)
+/// Validate a create/update config as Kafka Connect does (`AbstractHerder.maybeAddConfigErrors`):
+/// one 400 listing every config error plus a "Null value…" error per key given as `null`.
+/// Keys without a definition come first, as in `ConfigInfos`.
+fn validate_config(config: &ConfigMap, nulls: &[String]) -> Result<(), ApiError> {
+    let (infos, _) = validation::validate(config).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let defined = |k: &String| infos.configs.iter().any(|c| &c.definition.name == k);
+    let mut errors: Vec<&str> = nulls.iter().filter(|k| !defined(k)).map(|_| NULL_VALUE).collect();
+    for c in &infos.configs {
+        errors.extend(c.value.errors.iter().map(String::as_str));
+        if nulls.contains(&c.definition.name) {
+            errors.push(NULL_VALUE);
+        }
+    }
+    if errors.is_empty() {
+        return Ok(());
+    }
+    let mut msg = format!("Connector configuration is invalid and contains the following {} error(s):", errors.len());
+    for e in errors {
+        msg.push('\n');
+        msg.push_str(e);
+    }
+    msg.push_str("\nYou can also find the above list of errors at the endpoint `/connector-plugins/{connectorType}/config/validate`");
+    Err(ApiError::bad_request(msg))
 }
 
 /// The leader's check before it proposes a connector command (installed by the server).
@@ -374,10 +405,13 @@ pub fn leader_check(cmd: &Command, state: &RState) -> Result<(), (u16, String)> 
 /// `GET /connectors[?expand=status&expand=info]`.
 async fn list(State(s): State<AppState>, RawQuery(q): RawQuery) -> Result<Json<Value>, ApiError> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(q.as_deref().unwrap_or("")).unwrap_or_default();
+    // Any `expand` parameter selects the map form; unknown expansions are ignored (so
+    // `?expand=foo` answers `{"c":{}}`, as Kafka Connect does).
+    let expand = pairs.iter().any(|(k, _)| k == "expand");
     let expand_status = pairs.iter().any(|(k, v)| k == "expand" && v == "status");
     let expand_info = pairs.iter().any(|(k, v)| k == "expand" && v == "info");
     read(&s, |st| {
-        if !expand_status && !expand_info {
+        if !expand {
             return json!(st.connectors.keys().collect::<Vec<_>>());
         }
         let mut out = Map::new();
@@ -402,8 +436,9 @@ async fn create(State(s): State<AppState>, body: Bytes) -> Result<Response, ApiE
     let req: CreateRequest = parse_body(&body)?;
     let name = req.name.trim().to_string();
     check_name(&name)?;
-    let config = with_name(&name, without_nulls(config_values(req.config)?)?)?;
-    validate_config(&config)?;
+    let (config, nulls) = split_nulls(config_values(req.config)?);
+    let config = with_name(&name, config)?;
+    validate_config(&config, &nulls)?;
     let ty = plugins::connector_type(&config);
     let offsets = parse_offsets(ty, req.offsets.unwrap_or_default())?;
     let target_state = match req.initial_state {
@@ -445,8 +480,9 @@ async fn config(State(s): State<AppState>, Path(name): Path<String>) -> Result<J
 async fn put_config(State(s): State<AppState>, Path(name): Path<String>, body: Bytes) -> Result<Response, ApiError> {
     check_name(&name)?;
     let raw: BTreeMap<String, Value> = parse_body(&body)?;
-    let config = with_name(&name, without_nulls(config_values(raw)?)?)?;
-    validate_config(&config)?;
+    let (config, nulls) = split_nulls(config_values(raw)?);
+    let config = with_name(&name, config)?;
+    validate_config(&config, &nulls)?;
     let mut existed = read(&s, |st| st.connectors.contains_key(&name)).await?;
     let update = |config: ConfigMap| Command::PutConnector { name: name.clone(), config, target_state: None };
     let cmd = if existed {
@@ -487,7 +523,7 @@ async fn patch_config(State(s): State<AppState>, Path(name): Path<String>, body:
         };
     }
     let config = with_name(&name, config)?;
-    validate_config(&config)?;
+    validate_config(&config, &[])?;
     let index = write(&s, Command::PutConnector { name: name.clone(), config, target_state: None }, |n| {
         format!("Connector {n} not found")
     })
@@ -646,20 +682,15 @@ async fn stop(State(s): State<AppState>, Path(name): Path<String>) -> Result<Sta
 }
 
 /// `GET /connectors/{c}/topics` (KIP-558). Topic tracking starts with the data plane; until
-/// then the set is empty.
-async fn topics(State(s): State<AppState>, Path(name): Path<String>) -> Result<Json<Value>, ApiError> {
-    if !read_local(&s, |st| st.connectors.contains_key(&name)) {
-        return Err(not_found(&name));
-    }
-    Ok(Json(json!({ name: { "topics": [] } })))
+/// then the set is empty. Like Kafka Connect (which reads the status store without checking
+/// the connector exists), an unknown connector has an empty set rather than a 404.
+async fn topics(Path(name): Path<String>) -> Json<Value> {
+    Json(json!({ name: { "topics": [] } }))
 }
 
-/// `PUT /connectors/{c}/topics/reset`: 202.
-async fn reset_topics(State(s): State<AppState>, Path(name): Path<String>) -> Result<StatusCode, ApiError> {
-    if !read_local(&s, |st| st.connectors.contains_key(&name)) {
-        return Err(not_found(&name));
-    }
-    Ok(StatusCode::ACCEPTED)
+/// `PUT /connectors/{c}/topics/reset`: 202, for any name (as Kafka Connect).
+async fn reset_topics(Path(_name): Path<String>) -> StatusCode {
+    StatusCode::ACCEPTED
 }
 
 /// `GET /connectors/{c}/offsets`: `{"offsets":[{"partition":{…},"offset":{…}}]}`.

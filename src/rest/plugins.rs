@@ -23,6 +23,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/loggers", get(loggers))
         .route("/admin/loggers/{logger}", get(logger).put(set_logger))
         .route("/health", get(health))
+        .method_not_allowed_fallback(super::connectors::method_not_allowed)
 }
 
 /// `GET /connector-plugins[?connectorsOnly=false]`.
@@ -96,13 +97,28 @@ async fn validate(Path(name): Path<String>, body: Bytes) -> Result<Json<Value>, 
         return Err(ApiError::bad_request(format!("Included connector type {class} does not match request type {name}")));
     }
     let (mut infos, _) = validation::validate(&config).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    const NULL_VALUE: &str = "Null value can not be supplied as the configuration value.";
+    // A null for a key without a definition is an error too, reported (as Kafka Connect's
+    // `ConfigInfos` does for unknown keys) first, with `"definition": null`.
+    let mut undefined = Vec::new();
     for key in nulls {
-        if let Some(c) = infos.configs.iter_mut().find(|c| c.definition.name == key) {
-            c.value.errors.push("Null value can not be supplied as the configuration value.".into());
-            infos.error_count += 1;
+        match infos.configs.iter_mut().find(|c| c.definition.name == key) {
+            Some(c) => c.value.errors.push(NULL_VALUE.into()),
+            None => undefined.push(json!({
+                "definition": null,
+                "value": { "name": key, "value": null, "recommended_values": [], "errors": [NULL_VALUE], "visible": true },
+            })),
+        }
+        infos.error_count += 1;
+    }
+    let mut body = json!(infos);
+    if !undefined.is_empty() {
+        if let Some(configs) = body["configs"].as_array_mut() {
+            undefined.append(configs);
+            *configs = undefined;
         }
     }
-    Ok(Json(json!(infos)))
+    Ok(Json(body))
 }
 
 fn logger_json(l: &crate::logging::LoggerLevel) -> Value {

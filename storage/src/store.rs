@@ -101,23 +101,32 @@ impl Db {
 /// Open (or create) a node's store under `dir`: `dir/sled` and `dir/snapshot.bin`.
 pub fn open<C: StoreConfig>(dir: &Path) -> Result<(LogStore<C>, StateMachine<C>), OpenError> {
     std::fs::create_dir_all(dir).map_err(|source| OpenError::Io { path: dir.into(), source })?;
-    let db = sled::Config::new()
-        .path(dir.join("sled"))
-        .mode(sled::Mode::LowSpace)
-        .cache_capacity(64 << 20)
-        .flush_every_ms(Some(500))
-        .open()
-        .map_err(|e| match e {
+    // sled releases its file lock only when its background threads drop their last handle, a
+    // moment after the `Db` itself is dropped: retry briefly before calling the data directory
+    // in use (a running node holds it for good).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    let db = loop {
+        let opened = sled::Config::new()
+            .path(dir.join("sled"))
+            .mode(sled::Mode::LowSpace)
+            .cache_capacity(64 << 20)
+            .flush_every_ms(Some(500))
+            .open();
+        match opened {
+            Ok(db) => break db,
             // sled 0.34.7 reports a held lock as `ErrorKind::Other` with this message (the
             // `WouldBlock` from flock is only in the text), so match on both.
-            sled::Error::Io(ref io)
-                if io.kind() == std::io::ErrorKind::WouldBlock
-                    || io.to_string().starts_with("could not acquire lock") =>
+            Err(sled::Error::Io(ref io))
+                if io.kind() == std::io::ErrorKind::WouldBlock || io.to_string().starts_with("could not acquire lock") =>
             {
-                OpenError::Locked(dir.to_path_buf())
+                if std::time::Instant::now() >= deadline {
+                    return Err(OpenError::Locked(dir.to_path_buf()));
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
             }
-            other => OpenError::Sled(other),
-        })?;
+            Err(other) => return Err(OpenError::Sled(other)),
+        }
+    };
     let db = Arc::new(Db {
         log: db.open_tree(TREE_LOG)?,
         meta: db.open_tree(TREE_META)?,

@@ -15,9 +15,19 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_raftconnect");
 /// A generous deadline for cluster-level state changes on a loaded 2-core CI machine.
 pub const DEADLINE: Duration = Duration::from_secs(30);
 
+/// A loopback port that was free a moment ago and that this test process has not handed out
+/// before. (The probe listener is closed before the node binds the port, so the OS may return
+/// the same port to the next probe; two nodes then race for it and one fails with "Address
+/// already in use". Remembering every port given out rules that out within the process.)
 pub fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
-    l.local_addr().expect("local addr").port()
+    static GIVEN: std::sync::Mutex<std::collections::BTreeSet<u16>> = std::sync::Mutex::new(std::collections::BTreeSet::new());
+    loop {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
+        let port = l.local_addr().expect("local addr").port();
+        if GIVEN.lock().unwrap_or_else(|p| p.into_inner()).insert(port) {
+            return port;
+        }
+    }
 }
 
 pub struct NodeProc {
@@ -191,6 +201,70 @@ impl Cluster {
         Ok((resp.status().as_u16(), resp.text().await.unwrap_or_default()))
     }
 
+    /// Send a request with an optional JSON body; the reply keeps status, headers and raw text.
+    pub async fn send(&self, method: reqwest::Method, url: &str, body: Option<&Value>) -> anyhow::Result<Reply> {
+        let mut req = self.http.request(method.clone(), url);
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let resp = req.send().await.with_context(|| format!("{method} {url}"))?;
+        Reply::read(resp).await
+    }
+
+    /// Send a raw body with `content-type: application/json`.
+    pub async fn send_raw(&self, method: reqwest::Method, url: &str, body: &str) -> anyhow::Result<Reply> {
+        let resp = self
+            .http
+            .request(method.clone(), url)
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .with_context(|| format!("{method} {url}"))?;
+        Reply::read(resp).await
+    }
+
+    pub async fn get_reply(&self, url: &str) -> anyhow::Result<Reply> {
+        self.send(reqwest::Method::GET, url, None).await
+    }
+
+    pub async fn post_json(&self, url: &str, body: &Value) -> anyhow::Result<Reply> {
+        self.send(reqwest::Method::POST, url, Some(body)).await
+    }
+
+    /// POST without a body (restart endpoints).
+    pub async fn post_empty(&self, url: &str) -> anyhow::Result<Reply> {
+        self.send(reqwest::Method::POST, url, None).await
+    }
+
+    pub async fn put_json(&self, url: &str, body: &Value) -> anyhow::Result<Reply> {
+        self.send(reqwest::Method::PUT, url, Some(body)).await
+    }
+
+    /// PUT without a body (pause, resume, stop, topics/reset).
+    pub async fn put_empty(&self, url: &str) -> anyhow::Result<Reply> {
+        self.send(reqwest::Method::PUT, url, None).await
+    }
+
+    pub async fn patch_json(&self, url: &str, body: &Value) -> anyhow::Result<Reply> {
+        self.send(reqwest::Method::PATCH, url, Some(body)).await
+    }
+
+    pub async fn delete(&self, url: &str) -> anyhow::Result<Reply> {
+        self.send(reqwest::Method::DELETE, url, None).await
+    }
+
+    /// The current leader and the other members, as node `via` sees them.
+    pub async fn roles(&self, via: u64) -> anyhow::Result<(u64, Vec<u64>)> {
+        let s = self.status(via).await?;
+        let leader = s["leader"].as_u64().ok_or_else(|| anyhow!("node {via} knows no leader: {s}"))?;
+        let followers = s["members"]
+            .as_array()
+            .map(|m| m.iter().filter_map(|m| m["id"].as_u64()).filter(|id| *id != leader).collect())
+            .unwrap_or_default();
+        Ok((leader, followers))
+    }
+
     pub async fn status(&self, id: u64) -> anyhow::Result<Value> {
         let (code, body) = self.get(&format!("{}/cluster", self.url(id))).await?;
         if code != 200 {
@@ -245,6 +319,43 @@ impl Cluster {
         res.with_context(|| format!("members never became {ids:?}; last status from node {via}: {}", last.borrow()))
     }
 
+    /// Wait until node `via` sees a leader and exactly `n` members, all alive voters, and every
+    /// member's log ends with the same plain (non-joint) configuration of those `n` voters.
+    ///
+    /// `form` returns as soon as every node is a member, but the last promotion may still be
+    /// in flight: a node may be a learner, or hold only the joint configuration
+    /// `[[old], [old + new]]`. Killing the leader then can leave the survivors without a quorum
+    /// for good (the old half `{1, x}` needs the dead leader), so a test that kills nodes right
+    /// after forming must wait for this first.
+    pub async fn wait_voters(&self, via: u64, n: usize) -> anyhow::Result<Value> {
+        let last = std::cell::RefCell::new(String::new());
+        let last = &last;
+        let res = wait_for(DEADLINE, || async move {
+            let s = self.status(via).await.ok()?;
+            *last.borrow_mut() = format!("status from node {via}: {s}");
+            let members = s["members"].as_array()?;
+            let ok = s["leader"].is_u64()
+                && members.len() == n
+                && members.iter().all(|m| m["role"] == "voter" && m["alive"] == Value::Bool(true));
+            if !ok {
+                return None;
+            }
+            let mut ids: Vec<u64> = members.iter().filter_map(|m| m["id"].as_u64()).collect();
+            ids.sort();
+            for id in &ids {
+                let log = self.log(*id).await.ok()?;
+                let membership = log.iter().rev().find(|e| e["kind"] == "membership")?["membership"].clone();
+                *last.borrow_mut() = format!("last membership in node {id}'s log: {membership}");
+                if membership["voters"] != serde_json::json!([ids]) || membership["learners"] != serde_json::json!([]) {
+                    return None;
+                }
+            }
+            Some(s)
+        })
+        .await;
+        res.with_context(|| format!("never {n} live voters in a settled configuration; last seen: {}", last.borrow()))
+    }
+
     /// Wait until node `id` itself answers and knows a leader.
     pub async fn wait_up(&self, id: u64) -> anyhow::Result<()> {
         wait_for(DEADLINE, || async { self.status(id).await.ok()?["leader"].as_u64() })
@@ -275,6 +386,30 @@ impl Cluster {
 
     pub fn logs(&self) -> String {
         self.nodes.values().map(|n| format!("--- node {} ---\n{}", n.id, n.log_tail())).collect::<Vec<_>>().join("\n")
+    }
+}
+
+/// One HTTP answer: status, headers, raw body, and the body parsed as JSON (`Null` when it is
+/// empty or not JSON; `text` tells those apart).
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub text: String,
+    pub body: Value,
+}
+
+impl Reply {
+    async fn read(resp: reqwest::Response) -> anyhow::Result<Reply> {
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let text = resp.text().await?;
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Ok(Reply { status, headers, text, body })
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 }
 

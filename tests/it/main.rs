@@ -4,4 +4,5 @@ mod harness;
 
 mod bad_input;
 mod cluster;
-mod openapi;
+mod conformance;
+mod create_during_failover;
