@@ -195,13 +195,32 @@ impl RaftNode {
                 Ok(Err(e)) => return Err(e),
                 Err(e) => e.to_string(),
             };
+            // The leader may have added us and then died before answering: if the membership we
+            // have replicated includes us, we have joined.
+            if let Some(resp) = self.joined() {
+                tracing::info!(reason = %retry_reason, "Join answer lost, but this node is a member.");
+                return Ok(resp);
+            }
             if Instant::now() >= deadline {
                 return Err(RaftNodeError::Timeout(format!("joining through {seed}: {retry_reason}")));
             }
             tracing::info!(seed = %target, reason = %retry_reason, "Join not accepted yet; retrying.");
-            target = seed.to_string();
+            // Follow a leader we have heard of (the seed may be the one that died), else the seed.
+            target = match self.leader() {
+                Some((id, url)) if id != self.id => url,
+                _ => seed.to_string(),
+            };
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
+    }
+
+    /// `Some` once the membership this node has replicated includes it.
+    fn joined(&self) -> Option<JoinResponse> {
+        let m = self.raft.metrics().borrow().clone();
+        let membership = m.membership_config.membership();
+        membership.get_node(&self.id)?;
+        let voter = membership.voter_ids().any(|v| v == self.id);
+        Some(JoinResponse { leader: m.current_leader.unwrap_or(0), voter })
     }
 
     /// The leader (id, URL) as this node knows it.
@@ -527,6 +546,12 @@ impl RaftNode {
             .map_err(|e| RaftNodeError::Timeout(e.to_string()))?;
         let index = m.snapshot.map(|s| s.index).unwrap_or(0);
         self.raft.trigger().purge_log(index).await.map_err(|e| RaftNodeError::Raft(e.to_string()))?;
+        // The purge runs in the background (it may wait for replication to read those entries).
+        self.raft
+            .wait(Some(self.settings.request_timeout))
+            .metrics(|m| m.purged.map(|p| p.index >= index).unwrap_or(index == 0), "log purged")
+            .await
+            .map_err(|e| RaftNodeError::Timeout(e.to_string()))?;
         Ok(index)
     }
 

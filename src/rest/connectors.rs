@@ -328,6 +328,49 @@ async fn write(s: &AppState, cmd: Command, not_found_msg: impl Fn(&str) -> Strin
     }
 }
 
+/// Propose a `CreateConnector` so that its answer is never lost: if a forwarded create's answer
+/// is lost (leader died), or it is refused as already existing, a linearizable read through the
+/// (new) leader tells whether *this* request made the connector (`created_by`). If the
+/// connector is absent after that read, the entry can no longer commit (the new leader has
+/// committed past it without it), so the create is sent again.
+async fn create_once(s: &AppState, cmd: Command) -> Result<u64, ApiError> {
+    let (name, request_id) = match &cmd {
+        Command::CreateConnector { name, request_id, .. } => (name.clone(), request_id.clone()),
+        _ => return write(s, cmd, |n| format!("Connector {n} not found")).await,
+    };
+    let deadline = std::time::Instant::now() + s.node.settings.request_timeout;
+    let mut last_error: ApiError;
+    loop {
+        match s.node.write(cmd.clone()).await {
+            Ok(outcome) if matches!(outcome.response, ApplyResponse::Applied) => return Ok(outcome.index),
+            Ok(_) | Err(raftconnect_raft::RaftNodeError::Refused { status: 409, .. }) => {
+                last_error = ApiError::new(StatusCode::CONFLICT, format!("Connector {name} already exists"));
+            }
+            Err(e @ raftconnect_raft::RaftNodeError::OutcomeUnknown { .. }) => {
+                tracing::info!(connector = %name, error = %e, "Create outcome unknown; checking the replicated state.");
+                last_error = e.into();
+            }
+            Err(e) => return Err(e.into()),
+        }
+        // Did our request make it? Ask through the leader (retrying while one is elected).
+        let made = loop {
+            match s.node.linearizable_barrier().await {
+                Ok(()) => break read_local(s, |st| st.connectors.get(&name).map(|c| (c.created_by == request_id, c.created_index))),
+                Err(_) if std::time::Instant::now() < deadline => {
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await
+                }
+                Err(_) => return Err(last_error),
+            }
+        };
+        match made {
+            Some((true, index)) => return Ok(index),
+            Some((false, _)) => return Err(ApiError::new(StatusCode::CONFLICT, format!("Connector {name} already exists"))),
+            None if std::time::Instant::now() < deadline => continue,
+            None => return Err(last_error),
+        }
+    }
+}
+
 /// The state after our write has been applied locally (read-your-writes for the answer).
 async fn after(s: &AppState, index: u64) {
     let _ = tokio::time::timeout(s.node.settings.request_timeout, s.node.state().wait_applied(index)).await;
@@ -448,12 +491,13 @@ async fn create(State(s): State<AppState>, body: Bytes) -> Result<Response, ApiE
     };
     let cmd = Command::CreateConnector {
         name: name.clone(),
+        request_id: uuid::Uuid::new_v4().to_string(),
         config: config.clone(),
         target_state,
         source_offsets: offsets.source.into_iter().filter_map(|(p, o)| o.map(|o| (p, o))).collect(),
         sink_offsets: offsets.sink.into_iter().filter_map(|(t, p, o)| o.map(|o| (t, p, o))).collect(),
     };
-    let index = write(&s, cmd, |n| format!("Connector {n} not found")).await?;
+    let index = create_once(&s, cmd).await?;
     after(&s, index).await;
     let body = read_local(&s, |st| st.connectors.get(&name).map(|c| connector_info(st, &name, c)))
         .unwrap_or_else(|| json!({ "name": name, "config": config, "tasks": [], "type": ty }));
@@ -490,6 +534,7 @@ async fn put_config(State(s): State<AppState>, Path(name): Path<String>, body: B
     } else {
         Command::CreateConnector {
             name: name.clone(),
+            request_id: uuid::Uuid::new_v4().to_string(),
             config: config.clone(),
             target_state: TargetState::Running,
             source_offsets: Vec::new(),
@@ -497,7 +542,8 @@ async fn put_config(State(s): State<AppState>, Path(name): Path<String>, body: B
         }
     };
     let not_found_msg = |n: &str| format!("Connector {n} not found");
-    let index = match write(&s, cmd, not_found_msg).await {
+    let first = if existed { write(&s, cmd, not_found_msg).await } else { create_once(&s, cmd).await };
+    let index = match first {
         // Created concurrently by someone else: this PUT is an update after all.
         Err(e) if e.status == StatusCode::CONFLICT && !existed => {
             existed = true;

@@ -86,6 +86,10 @@ pub struct ConnectorRecord {
     pub created_index: u64,
     /// Log index of the entry that last changed its config.
     pub updated_index: u64,
+    /// The id of the create request that made the connector ("" if made by a config PUT of
+    /// an older kind): lets a node whose forwarded create lost its answer find out whether it
+    /// was applied.
+    pub created_by: String,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
@@ -172,6 +176,8 @@ pub enum Command {
     /// exists, so a retried create can never make a second connector.
     CreateConnector {
         name: String,
+        /// Unique per create request (see `ConnectorRecord::created_by`).
+        request_id: String,
         config: ConfigMap,
         target_state: TargetState,
         /// (partition JSON, offset JSON) for source connectors.
@@ -383,6 +389,7 @@ impl State {
                                 target_state: target_state.unwrap_or(TargetState::Running),
                                 created_index: index,
                                 updated_index: index,
+                                created_by: String::new(),
                             },
                         );
                     }
@@ -546,7 +553,7 @@ impl State {
                 dirty.insert(Key::Status(unit.clone()));
                 Response::Applied
             }
-            Command::CreateConnector { name, config, target_state, source_offsets, sink_offsets } => {
+            Command::CreateConnector { name, request_id, config, target_state, source_offsets, sink_offsets } => {
                 if self.connectors.contains_key(name) {
                     return Response::Rejected(Rejection::AlreadyExists { name: name.clone() });
                 }
@@ -557,6 +564,7 @@ impl State {
                         target_state: *target_state,
                         created_index: index,
                         updated_index: index,
+                        created_by: request_id.clone(),
                     },
                 );
                 dirty.insert(Key::Connector(name.clone()));

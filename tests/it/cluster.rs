@@ -47,7 +47,8 @@ async fn scenario_three_nodes_form_a_cluster_and_a_follower_write_reaches_every_
     assert_eq!(status["id"].as_u64(), Some(follower));
     let roles: Vec<&str> = status["members"].as_array().unwrap().iter().map(|m| m["role"].as_str().unwrap()).collect();
     assert_eq!(roles, vec!["voter", "voter", "voter"]);
-    assert!(status["applied_index"].as_u64().unwrap() >= index);
+    wait_for(DEADLINE, || async { (c.status(follower).await.ok()?["applied_index"].as_u64()? >= index).then_some(()) })
+        .await?;
 
     // The CLI shows the same things.
     let cli_status: Value = serde_json::from_str(&cli(&["cluster", "status", "--url", &c.url(follower), "--json"])?)?;
