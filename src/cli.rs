@@ -288,7 +288,7 @@ fn print_status(status: &Value) {
 pub async fn connector(args: ConnectorArgs) -> anyhow::Result<()> {
     use reqwest::Method;
     let base = args.url.trim_end_matches('/');
-    let c = |name: &str, rest: &str| format!("{base}/connectors/{}{rest}", encode(name));
+    let c = |name: &str, rest: &str| format!("{base}/connectors/{}{rest}", raftconnect::rest::encode_path(name));
     let out = match &args.command {
         ConnectorCommand::List => {
             let v = send(Method::GET, &format!("{base}/connectors?expand=status&expand=info"), None).await?;
@@ -383,14 +383,4 @@ fn action(v: Value, verb: &str, name: &str, json: bool) -> Value {
     }
     println!("{verb} connector {name}.");
     Value::Null
-}
-
-/// Percent-encode a connector name for a URL path segment.
-fn encode(name: &str) -> String {
-    name.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

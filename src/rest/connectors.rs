@@ -114,17 +114,9 @@ fn connector_state(state: &RState, name: &str, c: &ConnectorRecord) -> Value {
 }
 
 fn created(name: &str, body: Value) -> Response {
-    (StatusCode::CREATED, [(header::LOCATION, format!("/connectors/{}", encode_path(name)))], Json(body)).into_response()
+    (StatusCode::CREATED, [(header::LOCATION, format!("/connectors/{}", super::encode_path(name)))], Json(body)).into_response()
 }
 
-fn encode_path(name: &str) -> String {
-    name.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
 
 // ---------------------------------------------------------------------------------------------
 // Request bodies

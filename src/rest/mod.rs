@@ -80,6 +80,16 @@ impl From<RaftNodeError> for ApiError {
     }
 }
 
+/// Percent-encode a connector name (or any value) for one URL path segment.
+pub fn encode_path(name: &str) -> String {
+    name.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 /// Parse a JSON body with a message that names the problem (field, line and column).
 pub fn parse_json<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
     if body.is_empty() {

@@ -414,19 +414,7 @@ impl State {
                     self.task_restarts.remove(&k);
                     dirty.insert(Key::TaskRestart(k.0, k.1));
                 }
-                let units: Vec<WorkUnit> = self
-                    .assignments
-                    .keys()
-                    .chain(self.statuses.keys())
-                    .filter(|u| u.connector() == name)
-                    .cloned()
-                    .collect();
-                for unit in units {
-                    self.assignments.remove(&unit);
-                    self.statuses.remove(&unit);
-                    dirty.insert(Key::Assignment(unit.clone()));
-                    dirty.insert(Key::Status(unit));
-                }
+                self.remove_units(|u| u.connector() == name, dirty);
                 Response::Applied
             }
             Command::SetTargetState { name, state } => match self.connectors.get_mut(name) {
@@ -621,13 +609,13 @@ impl State {
     fn drop_tasks(&mut self, index: u64, name: &str, dirty: &mut DirtyKeys) {
         self.task_configs.insert(name.to_string(), TaskConfigs { configs: Vec::new(), generation: index });
         dirty.insert(Key::TaskConfigs(name.to_string()));
-        let units: Vec<WorkUnit> = self
-            .assignments
-            .keys()
-            .chain(self.statuses.keys())
-            .filter(|u| matches!(u, WorkUnit::Task { connector, .. } if connector == name))
-            .cloned()
-            .collect();
+        self.remove_units(|u| matches!(u, WorkUnit::Task { connector, .. } if connector == name), dirty);
+    }
+
+    /// Remove the assignments and statuses of every unit matching `which`.
+    fn remove_units(&mut self, which: impl Fn(&WorkUnit) -> bool, dirty: &mut DirtyKeys) {
+        let units: Vec<WorkUnit> =
+            self.assignments.keys().chain(self.statuses.keys()).filter(|u| which(u)).cloned().collect();
         for unit in units {
             self.assignments.remove(&unit);
             self.statuses.remove(&unit);
@@ -1067,4 +1055,59 @@ mod tests {
         run(&mut s3, &history());
         assert_eq!(s3, s1);
     }
+
+    fn create(name: &str, request_id: &str) -> Command {
+        Command::CreateConnector {
+            name: name.into(),
+            request_id: request_id.into(),
+            config: cfg(&[("topic", name)]),
+            target_state: TargetState::Paused,
+            source_offsets: vec![(r#"{"filename":"a"}"#.into(), r#"{"position":3}"#.into())],
+            sink_offsets: vec![],
+        }
+    }
+
+    #[test]
+    fn create_is_create_only_and_carries_its_offsets_and_request_id() {
+        let mut state = State::default();
+        let r = run(&mut state, &[create("c", "req-1"), create("c", "req-2")]);
+        assert_eq!(r[0], Response::Applied);
+        assert_eq!(r[1], Response::Rejected(Rejection::AlreadyExists { name: "c".into() }));
+        let c = &state.connectors["c"];
+        assert_eq!(c.created_by, "req-1", "the second create changed nothing");
+        assert_eq!(c.target_state, TargetState::Paused);
+        assert_eq!(state.source_offsets[&("c".to_string(), r#"{"filename":"a"}"#.to_string())], r#"{"position":3}"#);
+    }
+
+    #[test]
+    fn stopping_drops_task_configs_assignments_and_task_statuses() {
+        let mut state = with_assigned_task();
+        let name = state.connectors.keys().next().cloned().unwrap();
+        assert!(state.assignments.keys().any(|u| matches!(u, WorkUnit::Task { .. })));
+        run(&mut state, &[Command::SetTargetState { name: name.clone(), state: TargetState::Stopped }]);
+        assert_eq!(state.task_configs[&name].configs.len(), 0);
+        assert!(!state.assignments.keys().any(|u| matches!(u, WorkUnit::Task { .. })));
+        assert!(!state.statuses.keys().any(|u| matches!(u, WorkUnit::Task { .. })));
+        assert_eq!(state.connectors[&name].target_state, TargetState::Stopped);
+    }
+
+    #[test]
+    fn a_pending_restart_is_replaced_only_by_a_bigger_one_and_cleared_by_its_index() {
+        let mut state = State::default();
+        run(&mut state, &[put("c", None)]);
+        let restart = |include_tasks, only_failed| Command::RequestRestart { connector: "c".into(), include_tasks, only_failed };
+        run(&mut state, &[restart(true, false)]);
+        let first = state.restarts["c"];
+        run(&mut state, &[restart(false, true)]);
+        assert_eq!(state.restarts["c"], first, "a smaller request does not replace a bigger one");
+        run(&mut state, &[Command::ClearRestart { connector: "c".into(), request_index: first.index + 99 }]);
+        assert!(state.restarts.contains_key("c"), "clearing another request leaves this one");
+        run(&mut state, &[Command::ClearRestart { connector: "c".into(), request_index: first.index }]);
+        assert!(!state.restarts.contains_key("c"));
+        assert_eq!(
+            run(&mut state, &[Command::RequestTaskRestart { connector: "c".into(), task: 0 }])[0],
+            Response::Rejected(Rejection::UnknownTask { connector: "c".into(), task: 0 })
+        );
+    }
+
 }
