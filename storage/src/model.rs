@@ -56,6 +56,9 @@ impl std::fmt::Display for WorkUnit {
 pub struct Assignment {
     pub node: NodeId,
     pub epoch: u64,
+    /// The planner asked the node to give the unit up (a cooperative move): the node stops it,
+    /// commits its final offsets (still under this epoch) and releases it.
+    pub revoking: bool,
 }
 
 /// Kafka Connect's externally visible connector/task states.
@@ -76,6 +79,10 @@ pub struct StatusRecord {
     pub node: NodeId,
     pub trace: Option<String>,
     pub epoch: u64,
+    /// Automatic restarts since the unit last ran healthily.
+    pub restarts: u32,
+    /// When the next automatic restart is due (ms since the epoch), if one is scheduled.
+    pub next_restart_ms: Option<u64>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
@@ -171,7 +178,15 @@ pub enum Command {
         sink: Vec<(String, i32, Option<i64>)>,
     },
     /// A status report from the node running `unit` under `epoch`.
-    ReportStatus { unit: WorkUnit, node: NodeId, epoch: u64, state: UnitState, trace: Option<String> },
+    ReportStatus {
+        unit: WorkUnit,
+        node: NodeId,
+        epoch: u64,
+        state: UnitState,
+        trace: Option<String>,
+        restarts: u32,
+        next_restart_ms: Option<u64>,
+    },
     /// Create a connector, atomically with its initial offsets (KIP-995). Refused if the name
     /// exists, so a retried create can never make a second connector.
     CreateConnector {
@@ -193,6 +208,11 @@ pub enum Command {
     SetLoggerLevel { logger: String, level: String },
     /// A restart request for one task, executed by the node that runs it.
     RequestTaskRestart { connector: String, task: u32 },
+    /// Ask the nodes running `units` to give them up (first half of a cooperative move).
+    Revoke { units: Vec<WorkUnit> },
+    /// A node gave units up (after a revoke, or leaving): each is unassigned if the node still
+    /// holds it under that epoch, and its status becomes UNASSIGNED.
+    ReleaseUnits { node: NodeId, units: Vec<(WorkUnit, u64)> },
 }
 
 impl Command {
@@ -215,6 +235,8 @@ impl Command {
             Command::ClearRestart { .. } => "clear_restart",
             Command::SetLoggerLevel { .. } => "set_logger_level",
             Command::RequestTaskRestart { .. } => "request_task_restart",
+            Command::Revoke { .. } => "revoke",
+            Command::ReleaseUnits { .. } => "release_units",
         }
     }
 }
@@ -449,7 +471,8 @@ impl State {
                 for change in changes {
                     match change.node {
                         Some(node) => {
-                            self.assignments.insert(change.unit.clone(), Assignment { node, epoch: index });
+                            self.assignments
+                                .insert(change.unit.clone(), Assignment { node, epoch: index, revoking: false });
                         }
                         None => {
                             self.assignments.remove(&change.unit);
@@ -527,7 +550,7 @@ impl State {
                 }
                 Response::Applied
             }
-            Command::ReportStatus { unit, node, epoch, state, trace } => {
+            Command::ReportStatus { unit, node, epoch, state, trace, restarts, next_restart_ms } => {
                 if !self.connectors.contains_key(unit.connector()) {
                     return Response::Rejected(Rejection::UnknownConnector { name: unit.connector().to_string() });
                 }
@@ -536,7 +559,14 @@ impl State {
                 }
                 self.statuses.insert(
                     unit.clone(),
-                    StatusRecord { state: *state, node: *node, trace: trace.clone(), epoch: *epoch },
+                    StatusRecord {
+                        state: *state,
+                        node: *node,
+                        trace: trace.clone(),
+                        epoch: *epoch,
+                        restarts: *restarts,
+                        next_restart_ms: *next_restart_ms,
+                    },
                 );
                 dirty.insert(Key::Status(unit.clone()));
                 Response::Applied
@@ -596,6 +626,42 @@ impl State {
                 self.task_restarts.insert((connector.clone(), *task), index);
                 dirty.insert(Key::TaskRestart(connector.clone(), *task));
                 Response::Applied
+            }
+            Command::Revoke { units } => {
+                for unit in units {
+                    if let Some(a) = self.assignments.get_mut(unit) {
+                        a.revoking = true;
+                        dirty.insert(Key::Assignment(unit.clone()));
+                    }
+                }
+                Response::Applied
+            }
+            Command::ReleaseUnits { node, units } => {
+                let mut rejected = Vec::new();
+                let mut applied = 0u32;
+                for (unit, epoch) in units {
+                    match self.check_epoch(unit, *node, *epoch) {
+                        Ok(()) => {
+                            self.assignments.remove(unit);
+                            dirty.insert(Key::Assignment(unit.clone()));
+                            if self.connectors.contains_key(unit.connector()) {
+                                let status = StatusRecord {
+                                    state: UnitState::Unassigned,
+                                    node: *node,
+                                    trace: None,
+                                    epoch: *epoch,
+                                    restarts: 0,
+                                    next_restart_ms: None,
+                                };
+                                self.statuses.insert(unit.clone(), status);
+                                dirty.insert(Key::Status(unit.clone()));
+                            }
+                            applied += 1;
+                        }
+                        Err(r) => rejected.push(r),
+                    }
+                }
+                batch_response(applied, rejected)
             }
             Command::SetLoggerLevel { logger, level } => {
                 self.loggers.insert(logger.clone(), LoggerLevel { level: level.clone(), index });
@@ -729,7 +795,7 @@ mod tests {
         // Reassign the task to node 2 at index 5: epoch 2 is now stale.
         assert_eq!(apply_at(&mut s, 5, assign(task("c", 0), 2)).0, Response::Applied);
         let before = s.clone();
-        let current = Some(Assignment { node: 2, epoch: 5 });
+        let current = Some(Assignment { node: 2, epoch: 5, revoking: false });
 
         // Old owner, old epoch.
         let (r, dirty) = apply_at(
@@ -813,13 +879,13 @@ mod tests {
                         unit: task("c", 1),
                         node: 1,
                         epoch: 4,
-                        current: Some(Assignment { node: 2, epoch: 4 })
+                        current: Some(Assignment { node: 2, epoch: 4, revoking: false })
                     },
                     Rejection::StaleEpoch {
                         unit: task("c", 0),
                         node: 1,
                         epoch: 99,
-                        current: Some(Assignment { node: 1, epoch: 2 })
+                        current: Some(Assignment { node: 1, epoch: 2, revoking: false })
                     },
                 ],
             }
@@ -883,14 +949,14 @@ mod tests {
                 node: 1,
                 epoch: 2,
                 state: UnitState::Running,
-                trace: None,
+                trace: None, restarts: 0, next_restart_ms: None,
             },
             Command::ReportStatus {
                 unit: WorkUnit::Connector("c".into()),
                 node: 1,
                 epoch: 3,
                 state: UnitState::Running,
-                trace: None,
+                trace: None, restarts: 0, next_restart_ms: None,
             },
             Command::CommitOffsets {
                 node: 1,
@@ -1009,7 +1075,7 @@ mod tests {
                 node: 2,
                 epoch: 5,
                 state: UnitState::Failed,
-                trace: Some("boom".into()),
+                trace: Some("boom".into()), restarts: 0, next_restart_ms: None,
             },
             Command::AlterOffsets {
                 connector: "b".into(),

@@ -121,6 +121,8 @@ pub fn command_for(i: u64) -> Command {
             epoch: block + 1,
             state: raftconnect_storage::model::UnitState::Running,
             trace: None,
+            restarts: 0,
+            next_restart_ms: None,
         },
         // Deletes a connector; offsets stay, assignments/statuses/task configs go.
         17 if (i / 20) % 3 == 2 => Command::DeleteConnector { name: format!("c{}", ((i / 20) + 1) % 4) },
