@@ -14,6 +14,8 @@
 // The OpenAPI document (rest/openapi.rs) is one large `json!` literal.
 #![recursion_limit = "512"]
 
+pub mod connectors;
+pub mod coordinator;
 pub mod identity;
 pub mod logging;
 pub mod plugins;

@@ -208,6 +208,13 @@ const FILE_SINK_KEYS: &[ConfigKey] = &[key(
     "Destination filename. If not specified, the standard output will be used",
 )];
 
+const MOCK_KEYS: &[ConfigKey] = &[
+    key("mock_mode", T::String, D::Value(""), C::OneOf(&["", "none", "connector-failure", "task-failure"]), I::High, None, -1,
+        "mock_mode", "connector-failure: the connector fails after delay_ms; task-failure: its task fails after delay_ms"),
+    key("delay_ms", T::Long, D::Value("15000"), C::None, I::High, None, -1, "delay_ms",
+        "Milliseconds before the failure of mock_mode"),
+];
+
 const JSON_CONVERTER_KEYS: &[ConfigKey] = &[
     key("schemas.enable", T::Boolean, D::Value("true"), C::None, I::High, Some("Schemas"), 1, "Enable Schemas",
         "Include schemas within each of the serialized values and keys."),
@@ -229,6 +236,20 @@ const STRING_CONVERTER_KEYS: &[ConfigKey] = &[key(
     "The name of the Java character set to use for encoding strings as byte arrays.",
 )];
 
+/// How a connector plugin runs: its instance and task factories, and its task class name
+/// (added to every task config as `task.class`, as Kafka Connect does).
+pub struct Runtime {
+    pub connector: crate::connectors::ConnectorFactory,
+    pub task: crate::connectors::TaskFactory,
+    pub task_class: &'static str,
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime").field("task_class", &self.task_class).finish()
+    }
+}
+
 /// One plugin.
 #[derive(Debug)]
 pub struct Plugin {
@@ -239,6 +260,8 @@ pub struct Plugin {
     pub config: &'static [ConfigKey],
     /// For connectors: the most tasks it ever generates (FileStreamSource: 1).
     pub max_tasks: Option<u32>,
+    /// For connectors: how to run them.
+    pub runtime: Option<Runtime>,
 }
 
 const KAFKA_VERSION: &str = "3.9.0";
@@ -252,6 +275,11 @@ pub const PLUGINS: &[Plugin] = &[
         version: KAFKA_VERSION,
         config: FILE_SINK_KEYS,
         max_tasks: None,
+        runtime: Some(Runtime {
+            connector: crate::connectors::file::sink,
+            task: crate::connectors::file::task,
+            task_class: "org.apache.kafka.connect.file.FileStreamSinkTask",
+        }),
     },
     Plugin {
         class: "org.apache.kafka.connect.file.FileStreamSourceConnector",
@@ -260,6 +288,37 @@ pub const PLUGINS: &[Plugin] = &[
         version: KAFKA_VERSION,
         config: FILE_SOURCE_KEYS,
         max_tasks: Some(1),
+        runtime: Some(Runtime {
+            connector: crate::connectors::file::source,
+            task: crate::connectors::file::task,
+            task_class: "org.apache.kafka.connect.file.FileStreamSourceTask",
+        }),
+    },
+    Plugin {
+        class: "org.apache.kafka.connect.tools.MockSourceConnector",
+        aliases: &["MockSource", "MockSourceConnector"],
+        ty: PluginType::Source,
+        version: KAFKA_VERSION,
+        config: MOCK_KEYS,
+        max_tasks: Some(1),
+        runtime: Some(Runtime {
+            connector: crate::connectors::mock::connector,
+            task: crate::connectors::mock::task,
+            task_class: "org.apache.kafka.connect.tools.MockSourceTask",
+        }),
+    },
+    Plugin {
+        class: "org.apache.kafka.connect.tools.MockSinkConnector",
+        aliases: &["MockSink", "MockSinkConnector"],
+        ty: PluginType::Sink,
+        version: KAFKA_VERSION,
+        config: MOCK_KEYS,
+        max_tasks: Some(1),
+        runtime: Some(Runtime {
+            connector: crate::connectors::mock::connector,
+            task: crate::connectors::mock::task,
+            task_class: "org.apache.kafka.connect.tools.MockSinkTask",
+        }),
     },
     Plugin {
         class: "org.apache.kafka.connect.json.JsonConverter",
@@ -268,6 +327,7 @@ pub const PLUGINS: &[Plugin] = &[
         version: KAFKA_VERSION,
         config: JSON_CONVERTER_KEYS,
         max_tasks: None,
+        runtime: None,
     },
     Plugin {
         class: "org.apache.kafka.connect.storage.StringConverter",
@@ -276,6 +336,7 @@ pub const PLUGINS: &[Plugin] = &[
         version: KAFKA_VERSION,
         config: STRING_CONVERTER_KEYS,
         max_tasks: None,
+        runtime: None,
     },
     Plugin {
         class: "org.apache.kafka.connect.converters.ByteArrayConverter",
@@ -284,6 +345,7 @@ pub const PLUGINS: &[Plugin] = &[
         version: KAFKA_VERSION,
         config: &[],
         max_tasks: None,
+        runtime: None,
     },
     Plugin {
         class: "org.apache.kafka.connect.storage.SimpleHeaderConverter",
@@ -292,6 +354,7 @@ pub const PLUGINS: &[Plugin] = &[
         version: KAFKA_VERSION,
         config: &[],
         max_tasks: None,
+        runtime: None,
     },
     Plugin {
         class: "org.apache.kafka.connect.json.JsonConverter",
@@ -300,6 +363,7 @@ pub const PLUGINS: &[Plugin] = &[
         version: KAFKA_VERSION,
         config: JSON_CONVERTER_KEYS,
         max_tasks: None,
+        runtime: None,
     },
     Plugin {
         class: "org.apache.kafka.connect.storage.StringConverter",
@@ -308,6 +372,7 @@ pub const PLUGINS: &[Plugin] = &[
         version: KAFKA_VERSION,
         config: STRING_CONVERTER_KEYS,
         max_tasks: None,
+        runtime: None,
     },
 ];
 

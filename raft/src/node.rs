@@ -100,6 +100,8 @@ pub struct RaftNode {
     /// Membership changes must not run concurrently (openraft FAQ).
     membership_lock: Mutex<()>,
     check: std::sync::RwLock<Option<ProposalCheck>>,
+    /// When a leader last reached this node with an AppendEntries it accepted.
+    leader_contact: std::sync::Mutex<Option<Instant>>,
 }
 
 impl RaftNode {
@@ -133,6 +135,7 @@ impl RaftNode {
             health,
             membership_lock: Mutex::new(()),
             check: std::sync::RwLock::new(None),
+            leader_contact: std::sync::Mutex::new(None),
         }))
     }
 
@@ -212,6 +215,23 @@ impl RaftNode {
             };
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
+    }
+
+    /// Record that a current leader reached this node (called by the RPC server).
+    pub fn note_leader_contact(&self) {
+        *self.leader_contact.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+    }
+
+    /// Has this node heard from a leader within `lease`? A leader counts the acks of a quorum;
+    /// a follower the last AppendEntries it accepted. A node that has not must stop its work on
+    /// its own: it may be partitioned and its work about to be given to another node.
+    pub fn within_lease(&self, lease: Duration) -> bool {
+        let m = self.raft.metrics().borrow().clone();
+        if m.current_leader == Some(self.id) {
+            let only_voter = m.membership_config.membership().voter_ids().all(|v| v == self.id);
+            return only_voter || m.millis_since_quorum_ack.map(|ms| u128::from(ms) <= lease.as_millis()).unwrap_or(false);
+        }
+        self.leader_contact.lock().unwrap_or_else(|p| p.into_inner()).map(|t| t.elapsed() <= lease).unwrap_or(false)
     }
 
     /// `Some` once the membership this node has replicated includes it.

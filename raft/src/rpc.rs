@@ -68,7 +68,15 @@ async fn append(State(node): State<Arc<RaftNode>>, headers: HeaderMap, body: Byt
         return r;
     }
     match decode_body::<AppendEntriesRequest<TypeConfig>>(&body) {
-        Ok(req) => bincode_reply(&node.raft.append_entries(req).await),
+        Ok(req) => {
+            let res = node.raft.append_entries(req).await;
+            // Accepted (or a log conflict, which a current leader also resolves): a leader of
+            // at least our term reached us.
+            if matches!(res, Ok(ref r) if !matches!(r, openraft::raft::AppendEntriesResponse::HigherVote(_))) {
+                node.note_leader_contact();
+            }
+            bincode_reply(&res)
+        }
         Err(r) => r,
     }
 }
