@@ -7,6 +7,9 @@
 //! - [`plugins`]: the registry of connectors, converters… with their config definitions.
 //! - [`validation`]: connector config validation in Kafka Connect's `ConfigInfos` shape.
 //! - [`logging`]: log levels changeable at run time (`/admin/loggers`).
+//! - [`coordinator`]: the planner, on the Raft leader only: who runs which connector and task.
+//! - [`worker`]: on every node, runs the units assigned to it (supervised, fenced by epochs).
+//! - [`connectors`]: the connector/task runtime traits and the built-in plugins.
 //!
 //! The storage model lives in `raftconnect-storage`, the Raft wiring in `raftconnect-raft`;
 //! see ARCHITECTURE.md for the map.
@@ -22,3 +25,4 @@ pub mod plugins;
 pub mod rest;
 pub mod server;
 pub mod validation;
+pub mod worker;

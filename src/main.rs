@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use raftconnect::logging::LogControl;
-use raftconnect::server::{self, NodeOptions};
+use raftconnect::coordinator::PlanSettings;
+use raftconnect::server::{self, NodeOptions, RuntimeSettings};
+use raftconnect::worker::{RestartPolicy, WorkerSettings};
 use raftconnect_raft::RaftSettings;
 
 #[derive(Parser)]
@@ -93,6 +95,25 @@ struct NodeArgs {
     /// Entries kept in the log behind a snapshot.
     #[arg(long, default_value_t = 1000)]
     log_keep: u64,
+    /// How long an unreachable node keeps its connectors and tasks before they move
+    /// (Kafka Connect's scheduled.rebalance.max.delay.ms, 300 000 there).
+    #[arg(long, alias = "scheduled-rebalance-max-delay-ms", default_value_t = 750)]
+    rebalance_grace_ms: u64,
+    /// A node that has not heard from a leader for this long stops all its work.
+    #[arg(long, default_value_t = 400)]
+    lease_ms: u64,
+    /// How long a connector or task gets to stop before it is abandoned.
+    #[arg(long, default_value_t = 250)]
+    task_stop_timeout_ms: u64,
+    /// First delay before restarting a failed connector or task (doubles each time).
+    #[arg(long, default_value_t = 1000)]
+    restart_backoff_ms: u64,
+    /// Longest delay between automatic restarts.
+    #[arg(long, default_value_t = 60_000)]
+    restart_backoff_max_ms: u64,
+    /// Do not restart failed connectors and tasks automatically (Kafka Connect's behaviour).
+    #[arg(long)]
+    no_auto_restart: bool,
 }
 
 impl NodeArgs {
@@ -107,6 +128,23 @@ impl NodeArgs {
             max_in_snapshot_log_to_keep: self.log_keep,
             ..RaftSettings::default()
         };
+        let runtime = RuntimeSettings {
+            plan: PlanSettings {
+                grace: Duration::from_millis(self.rebalance_grace_ms),
+                reachable: Duration::from_millis(self.heartbeat_ms * 3),
+            },
+            worker: WorkerSettings {
+                lease: Duration::from_millis(self.lease_ms),
+                stop_timeout: Duration::from_millis(self.task_stop_timeout_ms),
+                call_timeout: Duration::from_secs(10),
+                check_interval: Duration::from_millis(200),
+                restart: RestartPolicy {
+                    enabled: !self.no_auto_restart,
+                    initial: Duration::from_millis(self.restart_backoff_ms),
+                    max: Duration::from_millis(self.restart_backoff_max_ms),
+                },
+            },
+        };
         NodeOptions {
             id: self.id,
             data_dir: self.data_dir,
@@ -116,6 +154,7 @@ impl NodeArgs {
             join: self.join,
             settings,
             logs,
+            runtime,
         }
     }
 }

@@ -10,6 +10,7 @@ use raftconnect_raft::{RaftNode, RaftNodeError, RaftSettings};
 use raftconnect_storage::NodeId;
 
 use crate::identity::{self, IdentityError};
+use crate::worker::Worker;
 use crate::logging::LogControl;
 
 /// How a node starts.
@@ -24,6 +25,29 @@ pub struct NodeOptions {
     pub settings: RaftSettings,
     /// Run-time log levels; `LogControl::detached()` when the process' logging is not ours.
     pub logs: Arc<LogControl>,
+    pub runtime: RuntimeSettings,
+}
+
+/// Planner and worker settings.
+#[derive(Debug, Clone)]
+pub struct RuntimeSettings {
+    pub plan: crate::coordinator::PlanSettings,
+    pub worker: crate::worker::WorkerSettings,
+}
+
+impl RuntimeSettings {
+    /// A partitioned node must have stopped before its work runs elsewhere.
+    pub fn validate(&self) -> Result<(), NodeError> {
+        let needed = self.worker.lease + self.worker.stop_timeout;
+        if self.plan.grace <= needed {
+            return Err(NodeError::Settings(format!(
+                "the rebalance grace ({} ms) must be longer than the lease plus the task stop timeout ({} ms)",
+                self.plan.grace.as_millis(),
+                needed.as_millis()
+            )));
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -44,6 +68,8 @@ pub enum NodeError {
     Raft(#[from] RaftNodeError),
     #[error("HTTP server: {0}")]
     Serve(std::io::Error),
+    #[error("invalid settings: {0}")]
+    Settings(String),
 }
 
 /// A running node: its Raft handle, its address, and the server task.
@@ -51,13 +77,28 @@ pub struct RunningNode {
     pub node: Arc<RaftNode>,
     pub addr: SocketAddr,
     pub url: String,
+    pub worker: Arc<Worker>,
     shutdown: tokio::sync::watch::Sender<bool>,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
+    worker_task: tokio::task::JoinHandle<()>,
+    stop_timeout: Duration,
 }
 
 impl RunningNode {
-    /// Stop serving and shut Raft down.
+    /// Leave gracefully: say so in the log, stop and release every unit (the planner moves
+    /// them at once), then stop serving and shut Raft down.
     pub async fn stop(self) {
+        let leaving = self.node.write(raftconnect_storage::Command::MarkNodeLeaving { id: self.node.id });
+        if let Err(e) = tokio::time::timeout(Duration::from_secs(3), leaving).await.unwrap_or(Err(
+            raftconnect_raft::RaftNodeError::Timeout("marking the node as leaving".into()),
+        )) {
+            tracing::warn!(error = %e, "Could not announce the graceful leave; work moves after the grace.");
+        }
+        self.worker.begin_shutdown();
+        let budget = self.stop_timeout + Duration::from_secs(5);
+        if tokio::time::timeout(budget, self.worker_task).await.is_err() {
+            tracing::warn!("The worker did not finish releasing its units in time.");
+        }
         let _ = self.shutdown.send(true);
         let _ = self.server.await;
         self.node.shutdown().await;
@@ -83,6 +124,7 @@ pub async fn start(opts: NodeOptions) -> Result<RunningNode, NodeError> {
     if opts.bootstrap && opts.join.is_some() {
         return Err(NodeError::BootstrapAndJoin);
     }
+    opts.runtime.validate()?;
     let ident = identity::load_or_create(&opts.data_dir, opts.id)?;
     let listener = tokio::net::TcpListener::bind(&opts.listen)
         .await
@@ -98,7 +140,8 @@ pub async fn start(opts: NodeOptions) -> Result<RunningNode, NodeError> {
     // The leader validates connector commands before proposing them.
     node.set_proposal_check(Arc::new(crate::rest::connectors::leader_check));
     tokio::spawn(watch_cluster_loggers(node.clone(), opts.logs.clone()));
-    let app = crate::rest::router(node.clone(), opts.logs.clone());
+    let worker = Worker::new(node.clone(), opts.runtime.worker.clone());
+    let app = crate::rest::router(node.clone(), opts.logs.clone(), worker.stats.clone());
     let server = tokio::spawn(async move {
         axum::serve(listener, app)
             .with_graceful_shutdown(async move {
@@ -108,12 +151,28 @@ pub async fn start(opts: NodeOptions) -> Result<RunningNode, NodeError> {
     });
     tracing::info!(id = ident.id, %url, data_dir = %opts.data_dir.display(), "Node serving.");
 
-    let running = RunningNode { node: node.clone(), addr, url, shutdown, server };
     if let Err(e) = join_cluster(&node, &opts).await {
-        running.stop().await;
+        let _ = shutdown.send(true);
+        let _ = server.await;
+        node.shutdown().await;
         return Err(e);
     }
-    Ok(running)
+    // The planner acts only while this node leads; the worker runs what is assigned here.
+    tokio::spawn(crate::coordinator::run(
+        node.clone(),
+        crate::coordinator::CoordinatorSettings { plan: opts.runtime.plan.clone(), tick: Duration::from_millis(100) },
+    ));
+    let worker_task = tokio::spawn(worker.clone().run());
+    Ok(RunningNode {
+        node,
+        addr,
+        url,
+        worker,
+        shutdown,
+        server,
+        worker_task,
+        stop_timeout: opts.runtime.worker.stop_timeout,
+    })
 }
 
 async fn join_cluster(node: &Arc<RaftNode>, opts: &NodeOptions) -> Result<(), NodeError> {

@@ -26,6 +26,7 @@ pub fn routes() -> Router<AppState> {
         .route("/cluster/state", get(state))
         .route("/cluster/commands", post(command))
         .route("/cluster/snapshot", post(snapshot))
+        .route("/cluster/worker", get(worker))
 }
 
 async fn root(State(s): State<AppState>) -> Json<serde_json::Value> {
@@ -125,4 +126,10 @@ async fn command(State(s): State<AppState>, body: Bytes) -> Result<Response, Api
 async fn snapshot(State(s): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
     let index = s.node.snapshot_and_purge().await?;
     Ok(Json(json!({ "snapshot_index": index })))
+}
+
+/// `GET /cluster/worker`: the units this node's worker runs or ran, with how often it started
+/// each (tests count starts to prove that work which did not move was not restarted).
+async fn worker(State(s): State<AppState>) -> Json<serde_json::Value> {
+    Json(json!({ "node": s.node.id, "units": s.worker.snapshot() }))
 }

@@ -86,6 +86,13 @@ fn unit_state(state: &RState, unit: &WorkUnit) -> Map<String, Value> {
             if let Some(trace) = s.trace.as_ref().filter(|t| !t.is_empty()) {
                 out.insert("trace".into(), json!(trace));
             }
+            // Beyond Kafka Connect (which never restarts on its own): automatic restarts.
+            if s.restarts > 0 {
+                out.insert("restarts".into(), json!(s.restarts));
+            }
+            if let Some(next) = s.next_restart_ms {
+                out.insert("next_restart_ms".into(), json!(next));
+            }
         }
         None => {
             out.insert("state".into(), json!(UnitState::Unassigned));

@@ -30,6 +30,7 @@ pub const NO_LEADER_MESSAGE: &str =
 pub struct AppState {
     pub node: Arc<RaftNode>,
     pub logs: Arc<crate::logging::LogControl>,
+    pub worker: Arc<crate::worker::WorkerStats>,
 }
 
 /// An error answered as Kafka Connect does.
@@ -117,8 +118,12 @@ async fn reject_oversized(req: axum::extract::Request, next: axum::middleware::N
 }
 
 /// The whole REST + RPC router of a node.
-pub fn router(node: Arc<RaftNode>, logs: Arc<crate::logging::LogControl>) -> axum::Router {
-    let state = AppState { node: node.clone(), logs };
+pub fn router(
+    node: Arc<RaftNode>,
+    logs: Arc<crate::logging::LogControl>,
+    worker: Arc<crate::worker::WorkerStats>,
+) -> axum::Router {
+    let state = AppState { node: node.clone(), logs, worker };
     let rest = cluster::routes()
         .merge(connectors::routes())
         .merge(plugins::routes())

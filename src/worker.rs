@@ -1,0 +1,521 @@
+//! The worker: runs on every node and makes the units running here match the assignment in
+//! the replicated state. It plans nothing.
+//!
+//! - One supervised tokio task per connector or task unit. Calls into plugin code run on the
+//!   blocking pool under timeouts, so a connector stuck in `start` stalls nothing else.
+//! - A unit runs under the epoch of its assignment; every status and task-config write carries
+//!   it, and `apply` rejects it once the unit was given to another node.
+//! - A revoked unit is stopped and released (`ReleaseUnits`) so the planner can place it.
+//! - A node that has not heard from a leader for longer than its lease stops all its units on
+//!   its own: it may be partitioned, and its work is given away after the grace
+//!   (grace > lease + stop timeout).
+//! - Failed units are restarted automatically with exponential backoff (unless disabled); the
+//!   restart count and the next attempt are in their status.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use raftconnect_raft::RaftNode;
+use raftconnect_storage::model::{ConfigMap, NodeId, TargetState, UnitState, WorkUnit};
+use raftconnect_storage::{Command, Response, State};
+use serde::Serialize;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::connectors::{self, ConnectError, ConnectorInstance, TaskInstance};
+use crate::plugins;
+
+#[derive(Debug, Clone)]
+pub struct RestartPolicy {
+    pub enabled: bool,
+    pub initial: Duration,
+    pub max: Duration,
+}
+
+impl RestartPolicy {
+    /// Delay before restart number `n` (1-based): initial × 2^(n−1), capped.
+    pub fn delay(&self, n: u32) -> Duration {
+        let factor = 2u32.saturating_pow(n.saturating_sub(1).min(20));
+        self.initial.saturating_mul(factor).min(self.max)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct WorkerSettings {
+    /// Stop everything when no leader was heard from for this long.
+    pub lease: Duration,
+    /// How long a unit gets to stop before it is abandoned.
+    pub stop_timeout: Duration,
+    /// How long `start` / `task_configs` of a plugin may take before the unit fails.
+    pub call_timeout: Duration,
+    /// How often a running unit is checked.
+    pub check_interval: Duration,
+    pub restart: RestartPolicy,
+}
+
+/// What the worker knows about a unit it runs (for `GET /cluster/worker` and tests).
+#[derive(Debug, Clone, Serialize)]
+pub struct UnitStat {
+    pub unit: String,
+    pub epoch: u64,
+    pub running: bool,
+    /// How many times this process started the unit.
+    pub starts: u64,
+}
+
+/// Shared view of the worker's units.
+#[derive(Default)]
+pub struct WorkerStats {
+    units: Mutex<BTreeMap<String, UnitStat>>,
+}
+
+impl WorkerStats {
+    pub fn snapshot(&self) -> Vec<UnitStat> {
+        self.units.lock().unwrap_or_else(|p| p.into_inner()).values().cloned().collect()
+    }
+
+    fn started(&self, unit: &WorkUnit, epoch: u64) {
+        let mut m = self.units.lock().unwrap_or_else(|p| p.into_inner());
+        let e = m.entry(unit.to_string()).or_insert_with(|| UnitStat { unit: unit.to_string(), epoch, running: true, starts: 0 });
+        e.starts += 1;
+        e.epoch = epoch;
+        e.running = true;
+    }
+
+    fn stopped(&self, unit: &WorkUnit) {
+        if let Some(e) = self.units.lock().unwrap_or_else(|p| p.into_inner()).get_mut(&unit.to_string()) {
+            e.running = false;
+        }
+    }
+}
+
+/// Everything a unit needs to run, taken from the state when it starts.
+#[derive(Clone)]
+struct UnitSpec {
+    unit: WorkUnit,
+    epoch: u64,
+    /// Connector: its config's `updated_index`; task: its task configs' generation.
+    version: u64,
+    plugin: &'static plugins::Plugin,
+    /// The connector's config (for a task: its task config).
+    config: ConfigMap,
+}
+
+struct UnitHandle {
+    spec: UnitSpec,
+    target: watch::Sender<TargetState>,
+    stop: watch::Sender<bool>,
+    join: JoinHandle<()>,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+/// A unit's spec and target state from the state, if it is assigned to `me` and can run here.
+fn spec_of(state: &State, me: NodeId, unit: &WorkUnit) -> Option<(UnitSpec, TargetState, bool)> {
+    let a = state.assignments.get(unit).filter(|a| a.node == me)?;
+    let c = state.connectors.get(unit.connector())?;
+    let plugin = c.config.get("connector.class").and_then(|cl| plugins::connector(cl))?;
+    plugin.runtime.as_ref()?;
+    let (version, config) = match unit {
+        WorkUnit::Connector(_) => (c.updated_index, c.config.clone()),
+        WorkUnit::Task { task, .. } => {
+            let tc = state.task_configs.get(unit.connector())?;
+            (tc.generation, tc.configs.get(*task as usize)?.clone())
+        }
+    };
+    Some((UnitSpec { unit: unit.clone(), epoch: a.epoch, version, plugin, config }, c.target_state, a.revoking))
+}
+
+pub struct Worker {
+    node: Arc<RaftNode>,
+    settings: WorkerSettings,
+    pub stats: Arc<WorkerStats>,
+    shutdown: watch::Sender<bool>,
+}
+
+impl Worker {
+    pub fn new(node: Arc<RaftNode>, settings: WorkerSettings) -> Arc<Self> {
+        Arc::new(Self { node, settings, stats: Arc::new(WorkerStats::default()), shutdown: watch::channel(false).0 })
+    }
+
+    /// Ask the run loop to stop every unit, release them and return.
+    pub fn begin_shutdown(&self) {
+        self.shutdown.send_replace(true);
+    }
+
+    /// The reconcile loop; returns after a shutdown was requested and the units were released.
+    pub async fn run(self: Arc<Self>) {
+        let me = self.node.id;
+        let mut applied = self.node.state().applied_watch();
+        let mut shutdown = self.shutdown.subscribe();
+        let mut units: HashMap<WorkUnit, UnitHandle> = HashMap::new();
+        // Restart requests already in the state when we start are not replayed.
+        let (mut handled, mut handled_tasks) =
+            self.node.state().read(|a| (a.state.restarts.clone(), a.state.task_restarts.clone()));
+        let mut lease_lost = false;
+        loop {
+            tokio::select! {
+                _ = applied.changed() => {}
+                _ = shutdown.changed() => {}
+                _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+            }
+            if *shutdown.borrow() {
+                let released = self.stop_units(&mut units, |_| true).await;
+                self.release(released).await;
+                return;
+            }
+            if !self.node.within_lease(self.settings.lease) {
+                if !units.is_empty() {
+                    tracing::warn!(lease_ms = self.settings.lease.as_millis() as u64, units = units.len(),
+                        "No leader heard from within the lease; stopping every unit on this node.");
+                    self.stop_units(&mut units, |_| true).await;
+                }
+                lease_lost = true;
+                continue;
+            }
+            if lease_lost {
+                tracing::info!("Leader heard from again; resuming assigned work.");
+                lease_lost = false;
+            }
+
+            // What should run here, from the state.
+            let (wanted, statuses, restarts, task_restarts) = self.node.state().read(|a| {
+                let st = &a.state;
+                let wanted: HashMap<WorkUnit, (UnitSpec, TargetState, bool)> = st
+                    .assignments
+                    .iter()
+                    .filter(|(_, asg)| asg.node == me)
+                    .filter_map(|(u, _)| spec_of(st, me, u).map(|s| (u.clone(), s)))
+                    .collect();
+                let statuses: HashMap<WorkUnit, UnitState> =
+                    st.statuses.iter().filter(|(_, s)| s.node == me).map(|(u, s)| (u.clone(), s.state)).collect();
+                (wanted, statuses, st.restarts.clone(), st.task_restarts.clone())
+            });
+
+            // Stop what is no longer ours, or ours under another epoch or version; release revoked.
+            let mut revoked = Vec::new();
+            let stale = |u: &WorkUnit, h: &UnitHandle| match wanted.get(u) {
+                None => true,
+                Some((spec, _, revoking)) => *revoking || spec.epoch != h.spec.epoch || spec.version != h.spec.version,
+            };
+            let to_stop: Vec<WorkUnit> = units.iter().filter(|(u, h)| stale(u, h)).map(|(u, _)| u.clone()).collect();
+            if !to_stop.is_empty() {
+                let stopped = self.stop_units(&mut units, |u| to_stop.contains(u)).await;
+                revoked.extend(stopped.into_iter().filter(|(u, e)| matches!(wanted.get(u), Some((s, _, true)) if s.epoch == *e)));
+            }
+            // A revoked unit we were not running is released at once.
+            for (u, (spec, _, revoking)) in &wanted {
+                if *revoking && !units.contains_key(u) && !revoked.iter().any(|(r, _)| r == u) {
+                    revoked.push((u.clone(), spec.epoch));
+                }
+            }
+            self.release(revoked).await;
+
+            // Restart requests (KIP-745) for the units this node owns.
+            let mut restart: Vec<WorkUnit> = Vec::new();
+            for (conn, req) in &restarts {
+                if handled.get(conn).map(|h| h.index) == Some(req.index) {
+                    continue;
+                }
+                handled.insert(conn.clone(), *req);
+                for u in units.keys().filter(|u| u.connector() == conn) {
+                    let failed = statuses.get(u) == Some(&UnitState::Failed);
+                    let eligible = match u {
+                        WorkUnit::Connector(_) => !req.only_failed || failed,
+                        WorkUnit::Task { .. } => req.include_tasks && (!req.only_failed || failed),
+                    };
+                    if eligible {
+                        restart.push(u.clone());
+                    }
+                }
+            }
+            for (key, index) in &task_restarts {
+                if handled_tasks.get(key) == Some(index) {
+                    continue;
+                }
+                handled_tasks.insert(key.clone(), *index);
+                let u = WorkUnit::Task { connector: key.0.clone(), task: key.1 };
+                if units.contains_key(&u) {
+                    restart.push(u);
+                }
+            }
+            if !restart.is_empty() {
+                tracing::info!(units = ?restart.iter().map(ToString::to_string).collect::<Vec<_>>(), "Restarting on request.");
+                self.stop_units(&mut units, |u| restart.contains(u)).await;
+            }
+
+            // Start what is ours and not running; pass target-state changes to the rest.
+            for (u, (spec, target, revoking)) in wanted {
+                if revoking {
+                    continue;
+                }
+                match units.get(&u) {
+                    Some(h) => {
+                        h.target.send_if_modified(|t| {
+                            let changed = *t != target;
+                            *t = target;
+                            changed
+                        });
+                    }
+                    None => {
+                        let handle = self.start_unit(spec, target);
+                        units.insert(u, handle);
+                    }
+                }
+            }
+        }
+    }
+
+    fn start_unit(&self, spec: UnitSpec, target: TargetState) -> UnitHandle {
+        let (target_tx, target_rx) = watch::channel(target);
+        let (stop_tx, stop_rx) = watch::channel(false);
+        self.stats.started(&spec.unit, spec.epoch);
+        tracing::info!(unit = %spec.unit, epoch = spec.epoch, "Starting unit.");
+        let sup = Supervisor { node: self.node.clone(), settings: self.settings.clone(), spec: spec.clone() };
+        let join = tokio::spawn(sup.run(target_rx, stop_rx));
+        UnitHandle { spec, target: target_tx, stop: stop_tx, join }
+    }
+
+    /// Stop the matching units (all at once, each within the stop timeout); returns them with
+    /// the epoch they ran under.
+    async fn stop_units(&self, units: &mut HashMap<WorkUnit, UnitHandle>, which: impl Fn(&WorkUnit) -> bool) -> Vec<(WorkUnit, u64)> {
+        let keys: Vec<WorkUnit> = units.keys().filter(|u| which(u)).cloned().collect();
+        let handles: Vec<UnitHandle> = keys.iter().filter_map(|k| units.remove(k)).collect();
+        for h in &handles {
+            h.stop.send_replace(true);
+        }
+        let deadline = tokio::time::Instant::now() + self.settings.stop_timeout;
+        let mut out = Vec::new();
+        for mut h in handles {
+            if tokio::time::timeout_at(deadline, &mut h.join).await.is_err() {
+                tracing::warn!(unit = %h.spec.unit, "Unit did not stop within the stop timeout; abandoning it.");
+                h.join.abort();
+            }
+            self.stats.stopped(&h.spec.unit);
+            out.push((h.spec.unit.clone(), h.spec.epoch));
+        }
+        out
+    }
+
+    async fn release(&self, units: Vec<(WorkUnit, u64)>) {
+        if units.is_empty() {
+            return;
+        }
+        tracing::info!(units = ?units.iter().map(|(u, _)| u.to_string()).collect::<Vec<_>>(), "Releasing units.");
+        if let Err(e) = self.node.write(Command::ReleaseUnits { node: self.node.id, units }).await {
+            tracing::warn!(error = %e, "Could not release units; they move after the grace instead.");
+        }
+    }
+}
+
+/// The life of one unit: start, run, report, fail and restart with backoff, stop.
+struct Supervisor {
+    node: Arc<RaftNode>,
+    settings: WorkerSettings,
+    spec: UnitSpec,
+}
+
+/// Why one run of a unit ended.
+enum RunEnd {
+    Stopped,
+    TargetChanged,
+    Failed(ConnectError),
+}
+
+/// A plugin instance shared with blocking calls.
+type Shared<T> = Arc<Mutex<Box<T>>>;
+
+impl Supervisor {
+    async fn report(&self, state: UnitState, trace: Option<String>, restarts: u32, next_restart_ms: Option<u64>) {
+        let cmd = Command::ReportStatus {
+            unit: self.spec.unit.clone(),
+            node: self.node.id,
+            epoch: self.spec.epoch,
+            state,
+            trace,
+            restarts,
+            next_restart_ms,
+        };
+        match self.node.write(cmd).await {
+            Ok(o) if !matches!(o.response, Response::Applied) => {
+                tracing::info!(unit = %self.spec.unit, response = ?o.response, "Status not applied (stale epoch).")
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(unit = %self.spec.unit, error = %e, "Could not report status."),
+        }
+    }
+
+    /// Run a blocking plugin call under a timeout.
+    async fn call<T, R>(&self, inst: &Shared<T>, timeout: Duration, f: impl FnOnce(&mut T) -> Result<R, ConnectError> + Send + 'static) -> Result<R, ConnectError>
+    where
+        T: ?Sized + Send + 'static,
+        R: Send + 'static,
+    {
+        let inst = inst.clone();
+        let job = tokio::task::spawn_blocking(move || {
+            let mut guard = inst.lock().unwrap_or_else(|p| p.into_inner());
+            f(&mut **guard)
+        });
+        match tokio::time::timeout(timeout, job).await {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => Err(ConnectError::new(format!("plugin call panicked: {e}"))),
+            Err(_) => Err(ConnectError::new(format!("plugin call did not return within {} ms", timeout.as_millis()))),
+        }
+    }
+
+    async fn run(self, mut target: watch::Receiver<TargetState>, mut stop: watch::Receiver<bool>) {
+        let mut restarts = 0u32;
+        loop {
+            if *stop.borrow() {
+                return;
+            }
+            let t = *target.borrow_and_update();
+            if t != TargetState::Running {
+                let state = if t == TargetState::Paused { UnitState::Paused } else { UnitState::Stopped };
+                self.report(state, None, restarts, None).await;
+                tokio::select! {
+                    _ = stop.changed() => return,
+                    _ = target.changed() => continue,
+                }
+            }
+            let end = match &self.spec.unit {
+                WorkUnit::Connector(_) => self.run_connector(restarts, &mut target, &mut stop).await,
+                WorkUnit::Task { .. } => self.run_task(restarts, &mut target, &mut stop).await,
+            };
+            match end {
+                RunEnd::Stopped => return,
+                RunEnd::TargetChanged => continue,
+                RunEnd::Failed(e) => {
+                    tracing::warn!(unit = %self.spec.unit, error = %e, "Unit failed.");
+                    if !self.settings.restart.enabled {
+                        self.report(UnitState::Failed, Some(e.trace()), restarts, None).await;
+                        // Stays FAILED until a restart request or a target change.
+                        tokio::select! {
+                            _ = stop.changed() => return,
+                            _ = target.changed() => continue,
+                        }
+                    }
+                    restarts += 1;
+                    let delay = self.settings.restart.delay(restarts);
+                    self.report(UnitState::Failed, Some(e.trace()), restarts, Some(now_ms() + delay.as_millis() as u64)).await;
+                    tokio::select! {
+                        _ = stop.changed() => return,
+                        _ = tokio::time::sleep(delay) => {}
+                    }
+                }
+            }
+        }
+    }
+
+    /// Wait for stop, a target change, or the next check.
+    async fn wait(&self, target: &mut watch::Receiver<TargetState>, stop: &mut watch::Receiver<bool>) -> Option<RunEnd> {
+        tokio::select! {
+            _ = stop.changed() => Some(RunEnd::Stopped),
+            _ = target.changed() => (*target.borrow() != TargetState::Running).then_some(RunEnd::TargetChanged),
+            _ = tokio::time::sleep(self.settings.check_interval) => None,
+        }
+    }
+
+    async fn run_connector(&self, restarts: u32, target: &mut watch::Receiver<TargetState>, stop: &mut watch::Receiver<bool>) -> RunEnd {
+        let Some(rt) = self.spec.plugin.runtime.as_ref() else {
+            return RunEnd::Failed(ConnectError::new("plugin cannot run"));
+        };
+        let inst: Shared<dyn ConnectorInstance> = Arc::new(Mutex::new((rt.connector)()));
+        let config = self.spec.config.clone();
+        if let Err(e) = self.call(&inst, self.settings.call_timeout, move |c| c.start(&config)).await {
+            return RunEnd::Failed(e);
+        }
+        let max = connectors::tasks_max(&self.spec.config);
+        let configs = match self.call(&inst, self.settings.call_timeout, move |c| c.task_configs(max)).await {
+            Ok(c) => c,
+            Err(e) => return RunEnd::Failed(e),
+        };
+        if let Err(e) = self.publish_task_configs(rt.task_class, configs).await {
+            return RunEnd::Failed(e);
+        }
+        self.report(UnitState::Running, None, restarts, None).await;
+        let end = loop {
+            if let Some(end) = self.wait(target, stop).await {
+                break end;
+            }
+            if let Err(e) = self.call(&inst, self.settings.call_timeout, |c| c.check()).await {
+                break RunEnd::Failed(e);
+            }
+        };
+        let _ = self.call(&inst, self.settings.stop_timeout, |c| {
+            c.stop();
+            Ok(())
+        })
+        .await;
+        end
+    }
+
+    /// Kafka Connect's task configs (§4.7): the connector's output plus `task.class` (and the
+    /// sink's topics), written through the leader only when they changed.
+    async fn publish_task_configs(&self, task_class: &str, configs: Vec<ConfigMap>) -> Result<(), ConnectError> {
+        let name = self.spec.unit.connector().to_string();
+        let max = connectors::tasks_max(&self.spec.config);
+        if configs.len() > max {
+            return Err(ConnectError::new(format!(
+                "The connector {name} has generated {} tasks, which is greater than {max}, the maximum number of tasks it is configured to create.",
+                configs.len()
+            )));
+        }
+        let sink = self.spec.plugin.ty == plugins::PluginType::Sink;
+        let configs: Vec<ConfigMap> = configs
+            .into_iter()
+            .map(|mut c| {
+                c.insert("task.class".into(), task_class.to_string());
+                if sink {
+                    for key in ["topics", "topics.regex"] {
+                        if let Some(v) = self.spec.config.get(key) {
+                            c.insert(key.into(), v.clone());
+                        }
+                    }
+                }
+                c
+            })
+            .collect();
+        let current = self.node.state().read(|a| a.state.task_configs.get(&name).map(|t| (t.configs.clone(), t.generation)));
+        // Unchanged configs generated from the current connector config: nothing to write.
+        if let Some((existing, generation)) = &current {
+            if *existing == configs && *generation >= self.spec.version {
+                return Ok(());
+            }
+        }
+        let cmd = Command::PutTaskConfigs { connector: name, epoch: self.spec.epoch, configs };
+        match self.node.write(cmd).await {
+            Ok(_) => Ok(()),
+            Err(e) => Err(ConnectError::new(format!("could not write task configs: {e}"))),
+        }
+    }
+
+    async fn run_task(&self, restarts: u32, target: &mut watch::Receiver<TargetState>, stop: &mut watch::Receiver<bool>) -> RunEnd {
+        let Some(rt) = self.spec.plugin.runtime.as_ref() else {
+            return RunEnd::Failed(ConnectError::new("plugin cannot run"));
+        };
+        let inst: Shared<dyn TaskInstance> = Arc::new(Mutex::new((rt.task)()));
+        let config = self.spec.config.clone();
+        if let Err(e) = self.call(&inst, self.settings.call_timeout, move |t| t.start(&config)).await {
+            return RunEnd::Failed(e);
+        }
+        self.report(UnitState::Running, None, restarts, None).await;
+        let end = loop {
+            if let Some(end) = self.wait(target, stop).await {
+                break end;
+            }
+            if let Err(e) = self.call(&inst, self.settings.call_timeout, |t| t.check()).await {
+                break RunEnd::Failed(e);
+            }
+        };
+        let _ = self.call(&inst, self.settings.stop_timeout, |t| {
+            t.stop();
+            Ok(())
+        })
+        .await;
+        end
+    }
+}
