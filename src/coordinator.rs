@@ -56,8 +56,9 @@ pub fn desired_units(state: &State) -> BTreeSet<WorkUnit> {
 /// One planning round: the commands to propose (possibly none).
 pub fn plan(state: &State, nodes: &[NodeView], leader_for: Duration, s: &PlanSettings) -> Vec<Command> {
     let view: BTreeMap<NodeId, &NodeView> = nodes.iter().map(|n| (n.id, n)).collect();
-    // A node never heard from since this leader took over is judged by the leader's age.
-    let silence = |n: &NodeView| n.down_for.unwrap_or(leader_for);
+    // Silence counts from this leader's election at most: contact times from an earlier
+    // leadership, or none at all, say nothing about now.
+    let silence = |n: &NodeView| n.down_for.map(|d| d.min(leader_for)).unwrap_or(leader_for);
     let keepable = |id: NodeId| view.get(&id).map(|n| silence(n) <= s.grace).unwrap_or(false);
     let placeable: Vec<NodeId> =
         nodes.iter().filter(|n| !n.leaving && silence(n) <= s.reachable).map(|n| n.id).collect();

@@ -81,10 +81,10 @@ struct NodeArgs {
     #[arg(long, default_value_t = 100)]
     heartbeat_ms: u64,
     /// Lower bound of the randomized election timeout.
-    #[arg(long, default_value_t = 400)]
+    #[arg(long, default_value_t = 300)]
     election_timeout_min_ms: u64,
     /// Upper bound of the randomized election timeout.
-    #[arg(long, default_value_t = 700)]
+    #[arg(long, default_value_t = 500)]
     election_timeout_max_ms: u64,
     /// A member not heard from by the leader for this long is reported not alive.
     #[arg(long, default_value_t = 1000)]
@@ -97,13 +97,14 @@ struct NodeArgs {
     log_keep: u64,
     /// How long an unreachable node keeps its connectors and tasks before they move
     /// (Kafka Connect's scheduled.rebalance.max.delay.ms, 300 000 there).
-    #[arg(long, alias = "scheduled-rebalance-max-delay-ms", default_value_t = 750)]
+    #[arg(long, alias = "scheduled-rebalance-max-delay-ms", default_value_t = 850)]
     rebalance_grace_ms: u64,
-    /// A node that has not heard from a leader for this long stops all its work.
-    #[arg(long, default_value_t = 400)]
+    /// A node that has not heard from a leader (or, during an election, from a candidate)
+    /// for this long stops all its work. Must exceed the election timeout's upper bound.
+    #[arg(long, default_value_t = 650)]
     lease_ms: u64,
     /// How long a connector or task gets to stop before it is abandoned.
-    #[arg(long, default_value_t = 250)]
+    #[arg(long, default_value_t = 150)]
     task_stop_timeout_ms: u64,
     /// First delay before restarting a failed connector or task (doubles each time).
     #[arg(long, default_value_t = 1000)]

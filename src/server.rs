@@ -37,7 +37,15 @@ pub struct RuntimeSettings {
 
 impl RuntimeSettings {
     /// A partitioned node must have stopped before its work runs elsewhere.
-    pub fn validate(&self) -> Result<(), NodeError> {
+    pub fn validate(&self, raft: &RaftSettings) -> Result<(), NodeError> {
+        if self.worker.lease <= raft.election_timeout_max {
+            return Err(NodeError::Settings(format!(
+                "the lease ({} ms) must be longer than the election timeout's upper bound ({} ms), \
+                 or an ordinary election would stop every node's work",
+                self.worker.lease.as_millis(),
+                raft.election_timeout_max.as_millis()
+            )));
+        }
         let needed = self.worker.lease + self.worker.stop_timeout;
         if self.plan.grace <= needed {
             return Err(NodeError::Settings(format!(
@@ -124,7 +132,7 @@ pub async fn start(opts: NodeOptions) -> Result<RunningNode, NodeError> {
     if opts.bootstrap && opts.join.is_some() {
         return Err(NodeError::BootstrapAndJoin);
     }
-    opts.runtime.validate()?;
+    opts.runtime.validate(&opts.settings)?;
     let ident = identity::load_or_create(&opts.data_dir, opts.id)?;
     let listener = tokio::net::TcpListener::bind(&opts.listen)
         .await

@@ -59,6 +59,8 @@ pub struct PeerHealth {
 pub struct PeerRecord {
     pub last_ok: Option<Instant>,
     pub last_err: Option<Instant>,
+    /// When the peer last granted this node its vote.
+    pub vote_granted: Option<Instant>,
 }
 
 impl PeerHealth {
@@ -70,6 +72,11 @@ impl PeerHealth {
         } else {
             r.last_err = Some(Instant::now());
         }
+    }
+
+    fn record_vote_granted(&self, target: NodeId) {
+        let mut map = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        map.entry(target).or_default().vote_granted = Some(Instant::now());
     }
 
     pub fn get(&self, target: NodeId) -> PeerRecord {
@@ -213,7 +220,11 @@ impl RaftNetwork<TypeConfig> for Conn {
         rpc: VoteRequest<NodeId>,
         option: RPCOption,
     ) -> Result<VoteResponse<NodeId>, RPCError<NodeId, BasicNode, RaftError<NodeId>>> {
-        self.rpc("/raft/vote", &rpc, option.hard_ttl()).await
+        let res: Result<VoteResponse<NodeId>, _> = self.rpc("/raft/vote", &rpc, option.hard_ttl()).await;
+        if matches!(&res, Ok(r) if r.vote_granted) {
+            self.health.record_vote_granted(self.target);
+        }
+        res
     }
 
     /// Snapshots go whole through `full_snapshot`; the chunked path is never used.

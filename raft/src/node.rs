@@ -123,7 +123,7 @@ impl RaftNode {
         let raft = Raft::new(id, Arc::new(config), network, log.clone(), sm)
             .await
             .map_err(|e| RaftNodeError::Raft(e.to_string()))?;
-        Ok(Arc::new(Self {
+        let node = Arc::new(Self {
             id,
             url,
             incarnation,
@@ -136,7 +136,9 @@ impl RaftNode {
             membership_lock: Mutex::new(()),
             check: std::sync::RwLock::new(None),
             leader_contact: std::sync::Mutex::new(None),
-        }))
+        });
+        tokio::spawn(node.clone().nudge_elections());
+        Ok(node)
     }
 
     pub fn state(&self) -> &StateHandle {
@@ -222,16 +224,82 @@ impl RaftNode {
         *self.leader_contact.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
     }
 
+    /// A vote request from `candidate` reached this node. With at most three voters, the
+    /// candidate and this node are a majority that no longer follows the old leader, so no
+    /// leader that could move this node's work exists until a new one is elected, and a new
+    /// leader counts a node's silence from its own election: the lease is renewed. (With five
+    /// voters two nodes are no majority; learners get no vote requests: for them an election
+    /// longer than the lease stops their work.)
+    pub fn note_election_contact(&self, candidate: NodeId) {
+        let m = self.raft.metrics().borrow().clone();
+        let voters: BTreeSet<NodeId> = m.membership_config.membership().voter_ids().collect();
+        if candidate != self.id && voters.len() <= 3 && voters.contains(&candidate) && voters.contains(&self.id) {
+            self.note_leader_contact();
+        }
+    }
+
     /// Has this node heard from a leader within `lease`? A leader counts the acks of a quorum;
     /// a follower the last AppendEntries it accepted. A node that has not must stop its work on
     /// its own: it may be partitioned and its work about to be given to another node.
     pub fn within_lease(&self, lease: Duration) -> bool {
         let m = self.raft.metrics().borrow().clone();
+        let voters: BTreeSet<NodeId> = m.membership_config.membership().voter_ids().collect();
         if m.current_leader == Some(self.id) {
-            let only_voter = m.membership_config.membership().voter_ids().all(|v| v == self.id);
-            return only_voter || m.millis_since_quorum_ack.map(|ms| u128::from(ms) <= lease.as_millis()).unwrap_or(false);
+            if voters.iter().all(|v| *v == self.id)
+                || m.millis_since_quorum_ack.map(|ms| u128::from(ms) <= lease.as_millis()).unwrap_or(false)
+            {
+                return true;
+            }
         }
-        self.leader_contact.lock().unwrap_or_else(|p| p.into_inner()).map(|t| t.elapsed() <= lease).unwrap_or(false)
+        let recent = |t: Option<Instant>| t.map(|t| t.elapsed() <= lease).unwrap_or(false);
+        if recent(*self.leader_contact.lock().unwrap_or_else(|p| p.into_inner())) {
+            return true;
+        }
+        // A candidate that another voter granted its vote: with at most three voters the two
+        // are a majority in the new term, so no older leader can move this node's work.
+        voters.len() <= 3 && voters.iter().any(|v| *v != self.id && recent(self.health.get(*v).vote_granted))
+    }
+
+    /// openraft 0.9 lets a follower that saw a committed leader campaign only after
+    /// `election_timeout_max` (its leader lease, during which it refuses votes) *plus* a random
+    /// election timeout. This nudge starts the election as soon as the lease has passed (with
+    /// a little jitter): failover then takes about one `election_timeout_max`, and the first
+    /// vote request reaches the other voters before their work lease runs out.
+    async fn nudge_elections(self: Arc<Self>) {
+        let max = self.settings.election_timeout_max;
+        let jitter_span = (self.settings.election_timeout_min / 3).as_millis().max(1) as u64;
+        let mut last_nudge: Option<Instant> = None;
+        let mut last_tick = Instant::now();
+        let mut awake_since = Instant::now();
+        loop {
+            tokio::time::sleep(self.settings.heartbeat / 2).await;
+            // A process that was frozen (SIGSTOP, a VM pause) wakes with a stale view: give the
+            // leader a full period to reach it before calling an election.
+            if last_tick.elapsed() > max {
+                awake_since = Instant::now();
+            }
+            last_tick = Instant::now();
+            let m = self.raft.metrics().borrow().clone();
+            if m.state != ServerState::Follower || !m.membership_config.membership().voter_ids().any(|v| v == self.id) {
+                continue;
+            }
+            let silent_for = match *self.leader_contact.lock().unwrap_or_else(|p| p.into_inner()) {
+                Some(t) => t.elapsed().min(awake_since.elapsed()),
+                None => continue,
+            };
+            let jitter = Duration::from_millis(
+                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos() as u64).unwrap_or(0)
+                    % jitter_span,
+            );
+            let due = silent_for > max + jitter && last_nudge.map(|t| t.elapsed() > max).unwrap_or(true);
+            if due {
+                last_nudge = Some(Instant::now());
+                tracing::info!(silent_ms = silent_for.as_millis() as u64, "No leader heard from; starting an election.");
+                if let Err(e) = self.raft.trigger().elect().await {
+                    tracing::warn!(error = %e, "Could not start an election.");
+                }
+            }
+        }
     }
 
     /// `Some` once the membership this node has replicated includes it.

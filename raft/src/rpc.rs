@@ -86,7 +86,12 @@ async fn vote(State(node): State<Arc<RaftNode>>, headers: HeaderMap, body: Bytes
         return r;
     }
     match decode_body::<VoteRequest<NodeId>>(&body) {
-        Ok(req) => bincode_reply(&node.raft.vote(req).await),
+        Ok(req) => {
+            let candidate = req.vote.leader_id.node_id;
+            let res = node.raft.vote(req).await;
+            node.note_election_contact(candidate);
+            bincode_reply(&res)
+        }
         Err(r) => r,
     }
 }

@@ -30,8 +30,8 @@ impl Default for RaftSettings {
         Self {
             cluster_name: "raftconnect".into(),
             heartbeat: Duration::from_millis(100),
-            election_timeout_min: Duration::from_millis(400),
-            election_timeout_max: Duration::from_millis(700),
+            election_timeout_min: Duration::from_millis(300),
+            election_timeout_max: Duration::from_millis(500),
             voters: 3,
             liveness_timeout: Duration::from_millis(1000),
             snapshot_logs_since_last: 5000,

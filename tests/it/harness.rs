@@ -115,7 +115,7 @@ impl NodeProc {
     pub fn log_tail(&self) -> String {
         let text = std::fs::read_to_string(&self.log_path).unwrap_or_default();
         let lines: Vec<&str> = text.lines().collect();
-        lines[lines.len().saturating_sub(40)..].join("\n")
+        lines[lines.len().saturating_sub(200)..].join("\n")
     }
 }
 
@@ -496,4 +496,80 @@ pub fn json_lines(text: &str) -> anyhow::Result<Vec<Value>> {
 
 pub fn data_dir_arg(p: &Path) -> String {
     p.to_string_lossy().into_owned()
+}
+
+impl NodeProc {
+    /// The node process' pid, while it runs (for SIGSTOP/SIGCONT).
+    pub fn pid(&self) -> Option<i32> {
+        self.child.as_ref().map(|c| c.id() as i32)
+    }
+
+    /// Send a signal to the node process (SIGSTOP, SIGCONT, …).
+    pub fn signal(&self, sig: i32) {
+        if let Some(pid) = self.pid() {
+            unsafe {
+                libc::kill(pid, sig);
+            }
+        }
+    }
+}
+
+/// Helpers for checking what the connector runtime reports.
+impl Cluster {
+    /// Kafka Connect's `worker_id` of every node of the cluster: its advertised `host:port`.
+    pub fn member_worker_ids(&self) -> Vec<String> {
+        self.nodes.values().map(|n| format!("127.0.0.1:{}", n.port)).collect()
+    }
+
+    /// GET `url` until `ok` holds for the reply (HTTP errors and refused connections count as
+    /// not yet); on timeout the error names `what` and the last reply.
+    pub async fn get_until(&self, url: &str, what: &str, ok: impl Fn(&Reply) -> bool) -> anyhow::Result<Reply> {
+        let last = std::cell::RefCell::new(String::from("no answer"));
+        let last = &last;
+        let ok = &ok;
+        let res = wait_for(DEADLINE, || async move {
+            match self.get_reply(url).await {
+                Ok(r) => {
+                    *last.borrow_mut() = format!("HTTP {} {}", r.status, r.text);
+                    ok(&r).then_some(r)
+                }
+                Err(e) => {
+                    *last.borrow_mut() = format!("{e:#}");
+                    None
+                }
+            }
+        })
+        .await;
+        res.with_context(|| format!("{what}: never; last answer from GET {url}: {}", last.borrow()))
+    }
+
+    /// How often the workers of all nodes have started `unit` (`c` or `c-0`), from
+    /// `GET /cluster/worker` (a unit moved between nodes counts on each).
+    pub async fn unit_starts(&self, unit: &str) -> anyhow::Result<u64> {
+        let mut total = 0;
+        for id in self.nodes.keys() {
+            let (code, body) = self.get(&format!("{}/cluster/worker", self.url(*id))).await?;
+            if code != 200 {
+                bail!("GET /cluster/worker on node {id}: HTTP {code}: {body}");
+            }
+            let units = body["units"].as_array().cloned().unwrap_or_default();
+            total += units.iter().filter(|u| u["unit"] == unit).filter_map(|u| u["starts"].as_u64()).sum::<u64>();
+        }
+        Ok(total)
+    }
+
+    /// Whether the worker on the node whose `worker_id` is `worker_id` runs `unit` right now.
+    pub async fn runs_unit(&self, worker_id: &str, unit: &str) -> anyhow::Result<bool> {
+        let id = self
+            .nodes
+            .values()
+            .find(|n| format!("127.0.0.1:{}", n.port) == worker_id)
+            .map(|n| n.id)
+            .ok_or_else(|| anyhow!("no node has the worker_id {worker_id}"))?;
+        let (code, body) = self.get(&format!("{}/cluster/worker", self.url(id))).await?;
+        if code != 200 {
+            bail!("GET /cluster/worker on node {id}: HTTP {code}: {body}");
+        }
+        Ok(body["units"].as_array().map(|us| us.iter().any(|u| u["unit"] == unit && u["running"] == true)).unwrap_or(false))
+    }
 }

@@ -6,3 +6,5 @@ mod bad_input;
 mod cluster;
 mod conformance;
 mod create_during_failover;
+mod openapi;
+mod runtime;
