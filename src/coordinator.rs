@@ -37,14 +37,15 @@ pub struct PlanSettings {
     pub reachable: Duration,
 }
 
-/// The units that should exist: every connector not STOPPED, and its tasks.
+/// The units that should exist: every connector (a STOPPED one still has its connector unit,
+/// which reports STOPPED) and the tasks of those not STOPPED.
 pub fn desired_units(state: &State) -> BTreeSet<WorkUnit> {
     let mut units = BTreeSet::new();
     for (name, c) in &state.connectors {
+        units.insert(WorkUnit::Connector(name.clone()));
         if c.target_state == TargetState::Stopped {
             continue;
         }
-        units.insert(WorkUnit::Connector(name.clone()));
         let tasks = state.task_configs.get(name).map(|t| t.configs.len()).unwrap_or(0);
         for t in 0..tasks as u32 {
             units.insert(WorkUnit::Task { connector: name.clone(), task: t });
@@ -377,7 +378,7 @@ mod tests {
         match &cmds[..] {
             [Command::Assign { changes }] => {
                 assert!(changes.iter().all(|c| c.node.is_none() && c.unit.connector() == "b"), "{changes:?}");
-                assert_eq!(changes.len(), 3);
+                assert_eq!(changes.len(), 2, "b's two tasks go; its connector unit stays to report STOPPED");
             }
             other => panic!("{other:?}"),
         }

@@ -153,8 +153,7 @@ impl Worker {
         let mut shutdown = self.shutdown.subscribe();
         let mut units: HashMap<WorkUnit, UnitHandle> = HashMap::new();
         // Restart requests already in the state when we start are not replayed.
-        let (mut handled, mut handled_tasks) =
-            self.node.state().read(|a| (a.state.restarts.clone(), a.state.task_restarts.clone()));
+        let mut handled: BTreeMap<WorkUnit, u64> = self.node.state().read(|a| a.state.restarts.clone());
         let mut lease_lost = false;
         loop {
             tokio::select! {
@@ -182,7 +181,7 @@ impl Worker {
             }
 
             // What should run here, from the state.
-            let (wanted, statuses, restarts, task_restarts) = self.node.state().read(|a| {
+            let (wanted, restarts) = self.node.state().read(|a| {
                 let st = &a.state;
                 let wanted: HashMap<WorkUnit, (UnitSpec, TargetState, bool)> = st
                     .assignments
@@ -190,9 +189,7 @@ impl Worker {
                     .filter(|(_, asg)| asg.node == me)
                     .filter_map(|(u, _)| spec_of(st, me, u).map(|s| (u.clone(), s)))
                     .collect();
-                let statuses: HashMap<WorkUnit, UnitState> =
-                    st.statuses.iter().filter(|(_, s)| s.node == me).map(|(u, s)| (u.clone(), s.state)).collect();
-                (wanted, statuses, st.restarts.clone(), st.task_restarts.clone())
+                (wanted, st.restarts.clone())
             });
 
             // Stop what is no longer ours, or ours under another epoch or version; release revoked.
@@ -214,32 +211,16 @@ impl Worker {
             }
             self.release(revoked).await;
 
-            // Restart requests (KIP-745) for the units this node owns.
+            // Restart requests (KIP-745): `apply` marked each unit to restart with the request's
+            // index; restart the marked units this node runs.
             let mut restart: Vec<WorkUnit> = Vec::new();
-            for (conn, req) in &restarts {
-                if handled.get(conn).map(|h| h.index) == Some(req.index) {
+            for (u, index) in &restarts {
+                if handled.get(u) == Some(index) {
                     continue;
                 }
-                handled.insert(conn.clone(), *req);
-                for u in units.keys().filter(|u| u.connector() == conn) {
-                    let failed = statuses.get(u) == Some(&UnitState::Failed);
-                    let eligible = match u {
-                        WorkUnit::Connector(_) => !req.only_failed || failed,
-                        WorkUnit::Task { .. } => req.include_tasks && (!req.only_failed || failed),
-                    };
-                    if eligible {
-                        restart.push(u.clone());
-                    }
-                }
-            }
-            for (key, index) in &task_restarts {
-                if handled_tasks.get(key) == Some(index) {
-                    continue;
-                }
-                handled_tasks.insert(key.clone(), *index);
-                let u = WorkUnit::Task { connector: key.0.clone(), task: key.1 };
-                if units.contains_key(&u) {
-                    restart.push(u);
+                handled.insert(u.clone(), *index);
+                if units.contains_key(u) {
+                    restart.push(u.clone());
                 }
             }
             if !restart.is_empty() {
@@ -339,12 +320,20 @@ impl Supervisor {
             restarts,
             next_restart_ms,
         };
-        match self.node.write(cmd).await {
-            Ok(o) if !matches!(o.response, Response::Applied) => {
-                tracing::info!(unit = %self.spec.unit, response = ?o.response, "Status not applied (stale epoch).")
+        // A status write is idempotent: retry it through leader changes (bounded), so a unit
+        // never runs while its status says otherwise.
+        for attempt in 1..=10u32 {
+            match self.node.write(cmd.clone()).await {
+                Ok(o) if !matches!(o.response, Response::Applied) => {
+                    tracing::info!(unit = %self.spec.unit, response = ?o.response, "Status not applied (stale epoch).");
+                    return;
+                }
+                Ok(_) => return,
+                Err(e) => {
+                    tracing::warn!(unit = %self.spec.unit, error = %e, attempt, "Could not report status; retrying.");
+                    tokio::time::sleep(Duration::from_millis(100 * u64::from(attempt))).await;
+                }
             }
-            Ok(_) => {}
-            Err(e) => tracing::warn!(unit = %self.spec.unit, error = %e, "Could not report status."),
         }
     }
 
@@ -479,17 +468,30 @@ impl Supervisor {
                 c
             })
             .collect();
-        let current = self.node.state().read(|a| a.state.task_configs.get(&name).map(|t| (t.configs.clone(), t.generation)));
-        // Unchanged configs generated from the current connector config: nothing to write.
-        if let Some((existing, generation)) = &current {
-            if *existing == configs && *generation >= self.spec.version {
-                return Ok(());
+        // Kafka Connect retries this write forever with backoff (250 ms ×2 up to 60 s); a
+        // leader change is routine, not a connector failure. Before each attempt, read the
+        // state through the leader: a write whose answer was lost may have applied.
+        let mut delay = Duration::from_millis(250);
+        loop {
+            if self.node.linearizable_barrier().await.is_ok() {
+                let current =
+                    self.node.state().read(|a| a.state.task_configs.get(&name).map(|t| (t.configs.clone(), t.generation)));
+                // Unchanged configs generated from the current connector config: nothing to write.
+                if let Some((existing, generation)) = &current {
+                    if *existing == configs && *generation >= self.spec.version {
+                        return Ok(());
+                    }
+                }
+                let cmd = Command::PutTaskConfigs { connector: name.clone(), epoch: self.spec.epoch, configs: configs.clone() };
+                match self.node.write(cmd).await {
+                    Ok(o) if matches!(o.response, Response::Applied) => return Ok(()),
+                    // Stale epoch or STOPPED: this instance no longer speaks for the connector.
+                    Ok(o) => return Err(ConnectError::new(format!("task configs not accepted: {:?}", o.response))),
+                    Err(e) => tracing::warn!(connector = %name, error = %e, "Could not write task configs; retrying."),
+                }
             }
-        }
-        let cmd = Command::PutTaskConfigs { connector: name, epoch: self.spec.epoch, configs };
-        match self.node.write(cmd).await {
-            Ok(_) => Ok(()),
-            Err(e) => Err(ConnectError::new(format!("could not write task configs: {e}"))),
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(Duration::from_secs(60));
         }
     }
 

@@ -244,12 +244,11 @@ impl RaftNode {
     pub fn within_lease(&self, lease: Duration) -> bool {
         let m = self.raft.metrics().borrow().clone();
         let voters: BTreeSet<NodeId> = m.membership_config.membership().voter_ids().collect();
-        if m.current_leader == Some(self.id) {
-            if voters.iter().all(|v| *v == self.id)
-                || m.millis_since_quorum_ack.map(|ms| u128::from(ms) <= lease.as_millis()).unwrap_or(false)
-            {
-                return true;
-            }
+        let leader_with_quorum = m.current_leader == Some(self.id)
+            && (voters.iter().all(|v| *v == self.id)
+                || m.millis_since_quorum_ack.map(|ms| u128::from(ms) <= lease.as_millis()).unwrap_or(false));
+        if leader_with_quorum {
+            return true;
         }
         let recent = |t: Option<Instant>| t.map(|t| t.elapsed() <= lease).unwrap_or(false);
         if recent(*self.leader_contact.lock().unwrap_or_else(|p| p.into_inner())) {

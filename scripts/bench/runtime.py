@@ -91,11 +91,12 @@ class Cluster:
         return {k: v["worker_id"] for k, v in units.items()}
 
     def worker_stats(self, ids):
+        """The `load` connector's running units (the probe connector is reconfigured by P3)."""
         out = {}
         for i in ids:
             _, w = http("GET", self.url(i) + "/cluster/worker")
             for u in (w or {}).get("units", []):
-                if u["running"]:
+                if u["running"] and (u["unit"] == "load" or u["unit"].startswith("load-")):
                     out[u["unit"]] = (i, u["starts"], u["epoch"])
         return out
 
@@ -134,8 +135,18 @@ def main():
         wait("placement", lambda: c.settled(ids))
         results = {"P1_ms": [], "P2_ms": [], "P3_ms": [], "P4_restarted_unmoved": [], "P4_balanced_ms": []}
 
+        def current_leader():
+            """The node that itself reports being leader (a follower's view may lag)."""
+            # A deposed leader may still say "leader" for a moment: take the newest term.
+            best = None
+            for i in ids:
+                code, st = http("GET", c.url(i) + "/cluster")
+                if code == 200 and st.get("state") == "leader" and (best is None or st["term"] > best[1]):
+                    best = (i, st["term"])
+            return best and best[0]
+
         def lose(kind):
-            leader = c.leader(ids[0])
+            leader = wait("a leader", current_leader)
             victim = leader if kind == "P3" else next(i for i in ids if i != leader)
             survivors = [i for i in ids if i != victim]
             before = c.placement(survivors[0])

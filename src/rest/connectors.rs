@@ -669,17 +669,17 @@ async fn restart(State(s): State<AppState>, Path(name): Path<String>, RawQuery(q
     if !include_tasks && !only_failed {
         return Ok(StatusCode::NO_CONTENT.into_response());
     }
+    // The plan, computed exactly as `apply` marks the units it restarts.
     let plan = read_local(&s, |st| {
         let c = st.connectors.get(&name)?;
         let mut v = connector_state(st, &name, c);
-        let failed = |x: &Value| x["state"] == "FAILED";
-        if !only_failed || failed(&v["connector"]) {
-            v["connector"]["state"] = json!("RESTARTING");
-        }
-        if include_tasks {
-            for t in v["tasks"].as_array_mut().into_iter().flatten() {
-                if !only_failed || failed(t) {
-                    t["state"] = json!("RESTARTING");
+        for unit in st.restart_plan(&name, include_tasks, only_failed) {
+            match unit {
+                WorkUnit::Connector(_) => v["connector"]["state"] = json!("RESTARTING"),
+                WorkUnit::Task { task, .. } => {
+                    if let Some(t) = v["tasks"].as_array_mut().and_then(|ts| ts.get_mut(task as usize)) {
+                        t["state"] = json!("RESTARTING");
+                    }
                 }
             }
         }

@@ -200,10 +200,9 @@ pub enum Command {
         /// (topic, partition, offset) for sink connectors.
         sink_offsets: Vec<(String, i32, i64)>,
     },
-    /// A restart request (KIP-745), executed by the nodes that run the connector's units.
+    /// A restart request (KIP-745). `apply` decides, from the replicated statuses, which units
+    /// it restarts and marks each with this entry's index; the nodes running them restart them.
     RequestRestart { connector: String, include_tasks: bool, only_failed: bool },
-    /// A restart request was carried out (or superseded) by the node that owns the connector.
-    ClearRestart { connector: String, request_index: u64 },
     /// A cluster-wide log level (`PUT /admin/loggers/{l}?scope=cluster`).
     SetLoggerLevel { logger: String, level: String },
     /// A restart request for one task, executed by the node that runs it.
@@ -232,7 +231,6 @@ impl Command {
             Command::ReportStatus { .. } => "report_status",
             Command::CreateConnector { .. } => "create_connector",
             Command::RequestRestart { .. } => "request_restart",
-            Command::ClearRestart { .. } => "clear_restart",
             Command::SetLoggerLevel { .. } => "set_logger_level",
             Command::RequestTaskRestart { .. } => "request_task_restart",
             Command::Revoke { .. } => "revoke",
@@ -256,6 +254,8 @@ pub enum Rejection {
     /// A task index beyond the connector's current task configs.
     UnknownTask { connector: String, task: u32 },
     AlreadyExists { name: String },
+    /// Task configs for a connector that is STOPPED (it has no tasks).
+    ConnectorStopped { name: String },
 }
 
 impl std::fmt::Display for Rejection {
@@ -278,6 +278,7 @@ impl std::fmt::Display for Rejection {
             }
             Rejection::UnknownTask { connector, task } => write!(f, "Task {connector}-{task} not found"),
             Rejection::AlreadyExists { name } => write!(f, "Connector {name} already exists"),
+            Rejection::ConnectorStopped { name } => write!(f, "Connector {name} is STOPPED and has no tasks"),
         }
     }
 }
@@ -303,9 +304,8 @@ pub enum Key {
     SinkOffset(String, String, i32),
     Status(WorkUnit),
     Node(NodeId),
-    Restart(String),
     Logger(String),
-    TaskRestart(String, u32),
+    Restart(WorkUnit),
 }
 
 /// The replicated state. Cheap to clone at this scale (configs, assignments, offsets, status).
@@ -320,32 +320,10 @@ pub struct State {
     pub sink_offsets: BTreeMap<(String, String, i32), i64>,
     pub statuses: BTreeMap<WorkUnit, StatusRecord>,
     pub nodes: BTreeMap<NodeId, NodeRecord>,
-    /// Pending restart requests per connector (the highest-impact one wins).
-    pub restarts: BTreeMap<String, RestartRequest>,
     /// Cluster-scoped log levels: logger → (level, log index of the change).
     pub loggers: BTreeMap<String, LoggerLevel>,
-    /// Pending single-task restart requests: (connector, task) → log index of the request.
-    pub task_restarts: BTreeMap<(String, u32), u64>,
-}
-
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RestartRequest {
-    pub include_tasks: bool,
-    pub only_failed: bool,
-    /// Log index of the request.
-    pub index: u64,
-}
-
-impl RestartRequest {
-    /// Kafka Connect's "impact" rank: a pending request is replaced only by a bigger one.
-    pub fn impact(&self) -> u8 {
-        match (self.only_failed, self.include_tasks) {
-            (true, false) => 0,
-            (true, true) => 1,
-            (false, false) => 2,
-            (false, true) => 3,
-        }
-    }
+    /// Restart requests per unit: the log index of the latest request that restarts it.
+    pub restarts: BTreeMap<WorkUnit, u64>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
@@ -427,15 +405,7 @@ impl State {
                 if self.task_configs.remove(name).is_some() {
                     dirty.insert(Key::TaskConfigs(name.clone()));
                 }
-                if self.restarts.remove(name).is_some() {
-                    dirty.insert(Key::Restart(name.clone()));
-                }
-                let task_restarts: Vec<(String, u32)> =
-                    self.task_restarts.keys().filter(|(c, _)| c == name).cloned().collect();
-                for k in task_restarts {
-                    self.task_restarts.remove(&k);
-                    dirty.insert(Key::TaskRestart(k.0, k.1));
-                }
+
                 self.remove_units(|u| u.connector() == name, dirty);
                 Response::Applied
             }
@@ -451,8 +421,12 @@ impl State {
                 None => Response::Rejected(Rejection::UnknownConnector { name: name.clone() }),
             },
             Command::PutTaskConfigs { connector, epoch, configs } => {
-                if !self.connectors.contains_key(connector) {
-                    return Response::Rejected(Rejection::UnknownConnector { name: connector.clone() });
+                match self.connectors.get(connector) {
+                    None => return Response::Rejected(Rejection::UnknownConnector { name: connector.clone() }),
+                    Some(c) if c.target_state == TargetState::Stopped => {
+                        return Response::Rejected(Rejection::ConnectorStopped { name: connector.clone() })
+                    }
+                    Some(_) => {}
                 }
                 let unit = WorkUnit::Connector(connector.clone());
                 let current = self.assignments.get(&unit).copied();
@@ -600,18 +574,9 @@ impl State {
                 if !self.connectors.contains_key(connector) {
                     return Response::Rejected(Rejection::UnknownConnector { name: connector.clone() });
                 }
-                let req = RestartRequest { include_tasks: *include_tasks, only_failed: *only_failed, index };
-                let keep_old = self.restarts.get(connector).map(|old| old.impact() > req.impact()).unwrap_or(false);
-                if !keep_old {
-                    self.restarts.insert(connector.clone(), req);
-                    dirty.insert(Key::Restart(connector.clone()));
-                }
-                Response::Applied
-            }
-            Command::ClearRestart { connector, request_index } => {
-                if self.restarts.get(connector).map(|r| r.index) == Some(*request_index) {
-                    self.restarts.remove(connector);
-                    dirty.insert(Key::Restart(connector.clone()));
+                for unit in self.restart_plan(connector, *include_tasks, *only_failed) {
+                    self.restarts.insert(unit.clone(), index);
+                    dirty.insert(Key::Restart(unit));
                 }
                 Response::Applied
             }
@@ -623,8 +588,14 @@ impl State {
                 if *task as usize >= count {
                     return Response::Rejected(Rejection::UnknownTask { connector: connector.clone(), task: *task });
                 }
-                self.task_restarts.insert((connector.clone(), *task), index);
-                dirty.insert(Key::TaskRestart(connector.clone(), *task));
+                let unit = WorkUnit::Task { connector: connector.clone(), task: *task };
+                self.restarts.insert(unit.clone(), index);
+                dirty.insert(Key::Restart(unit));
+                Response::Applied
+            }
+            Command::SetLoggerLevel { logger, level } => {
+                self.loggers.insert(logger.clone(), LoggerLevel { level: level.clone(), index });
+                dirty.insert(Key::Logger(logger.clone()));
                 Response::Applied
             }
             Command::Revoke { units } => {
@@ -663,12 +634,29 @@ impl State {
                 }
                 batch_response(applied, rejected)
             }
-            Command::SetLoggerLevel { logger, level } => {
-                self.loggers.insert(logger.clone(), LoggerLevel { level: level.clone(), index });
-                dirty.insert(Key::Logger(logger.clone()));
-                Response::Applied
+        }
+    }
+
+    /// The units a restart request restarts (Kafka Connect's `buildRestartPlan`): the
+    /// connector unless `only_failed` and it is not FAILED; with `include_tasks`, each task
+    /// unless `only_failed` and it is not FAILED.
+    pub fn restart_plan(&self, connector: &str, include_tasks: bool, only_failed: bool) -> Vec<WorkUnit> {
+        let failed = |u: &WorkUnit| self.statuses.get(u).map(|s| s.state == UnitState::Failed).unwrap_or(false);
+        let mut units = Vec::new();
+        let c = WorkUnit::Connector(connector.to_string());
+        if !only_failed || failed(&c) {
+            units.push(c);
+        }
+        if include_tasks {
+            let count = self.task_configs.get(connector).map(|t| t.configs.len()).unwrap_or(0) as u32;
+            for task in 0..count {
+                let t = WorkUnit::Task { connector: connector.to_string(), task };
+                if !only_failed || failed(&t) {
+                    units.push(t);
+                }
             }
         }
+        units
     }
 
     /// STOPPED means zero tasks: empty task configs, no task assignments, no task statuses.
@@ -682,6 +670,11 @@ impl State {
     fn remove_units(&mut self, which: impl Fn(&WorkUnit) -> bool, dirty: &mut DirtyKeys) {
         let units: Vec<WorkUnit> =
             self.assignments.keys().chain(self.statuses.keys()).filter(|u| which(u)).cloned().collect();
+        let marked: Vec<WorkUnit> = self.restarts.keys().filter(|u| which(u)).cloned().collect();
+        for unit in marked {
+            self.restarts.remove(&unit);
+            dirty.insert(Key::Restart(unit));
+        }
         for unit in units {
             self.assignments.remove(&unit);
             self.statuses.remove(&unit);
@@ -1158,21 +1151,35 @@ mod tests {
     }
 
     #[test]
-    fn a_pending_restart_is_replaced_only_by_a_bigger_one_and_cleared_by_its_index() {
+    fn restart_requests_mark_exactly_the_units_of_their_plan() {
         let mut state = State::default();
         run(&mut state, &[put("c", None)]);
+        state.task_configs.insert("c".into(), TaskConfigs { configs: vec![ConfigMap::new(); 2], generation: 1 });
+        let t0 = task("c", 0);
+        let t1 = task("c", 1);
+        state.statuses.insert(
+            t1.clone(),
+            StatusRecord { state: UnitState::Failed, node: 1, trace: None, epoch: 1, restarts: 0, next_restart_ms: None },
+        );
         let restart = |include_tasks, only_failed| Command::RequestRestart { connector: "c".into(), include_tasks, only_failed };
-        run(&mut state, &[restart(true, false)]);
-        let first = state.restarts["c"];
-        run(&mut state, &[restart(false, true)]);
-        assert_eq!(state.restarts["c"], first, "a smaller request does not replace a bigger one");
-        run(&mut state, &[Command::ClearRestart { connector: "c".into(), request_index: first.index + 99 }]);
-        assert!(state.restarts.contains_key("c"), "clearing another request leaves this one");
-        run(&mut state, &[Command::ClearRestart { connector: "c".into(), request_index: first.index }]);
-        assert!(!state.restarts.contains_key("c"));
+        let mut dirty = DirtyKeys::new();
+        state.apply(10, &restart(true, false), &mut dirty);
+        assert_eq!(state.restarts.len(), 3, "connector and both tasks");
+        // A later, smaller request still marks what it restarts: nothing is lost.
+        state.apply(11, &restart(true, true), &mut dirty);
+        assert_eq!(state.restarts[&t1], 11, "the failed task is marked by the later request");
+        assert_eq!(state.restarts[&t0], 10, "the healthy task is not");
+        assert_eq!(state.restarts[&WorkUnit::Connector("c".into())], 10, "nor the healthy connector");
         assert_eq!(
-            run(&mut state, &[Command::RequestTaskRestart { connector: "c".into(), task: 0 }])[0],
-            Response::Rejected(Rejection::UnknownTask { connector: "c".into(), task: 0 })
+            state.apply(12, &Command::RequestTaskRestart { connector: "c".into(), task: 5 }, &mut dirty),
+            Response::Rejected(Rejection::UnknownTask { connector: "c".into(), task: 5 })
+        );
+        // Stopping drops the tasks and their marks.
+        state.apply(13, &Command::SetTargetState { name: "c".into(), state: TargetState::Stopped }, &mut dirty);
+        assert!(!state.restarts.contains_key(&t0) && !state.restarts.contains_key(&t1));
+        assert_eq!(
+            state.apply(14, &Command::PutTaskConfigs { connector: "c".into(), epoch: 0, configs: vec![] }, &mut dirty),
+            Response::Rejected(Rejection::ConnectorStopped { name: "c".into() })
         );
     }
 

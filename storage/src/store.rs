@@ -421,9 +421,8 @@ fn sm_value(state: &State, key: &Key) -> Option<Vec<u8>> {
         Key::SinkOffset(c, t, p) => state.sink_offsets.get(&(c.clone(), t.clone(), *p)).map(encode_versioned),
         Key::Status(u) => state.statuses.get(u).map(encode_versioned),
         Key::Node(id) => state.nodes.get(id).map(encode_versioned),
-        Key::Restart(c) => state.restarts.get(c).map(encode_versioned),
+        Key::Restart(u) => state.restarts.get(u).map(encode_versioned),
         Key::Logger(l) => state.loggers.get(l).map(encode_versioned),
-        Key::TaskRestart(c, t) => state.task_restarts.get(&(c.clone(), *t)).map(encode_versioned),
     }
 }
 
@@ -452,14 +451,11 @@ fn load_kv(state: &mut State, key: &[u8], value: &[u8]) -> Result<(), codec::Cod
         Key::Node(id) => {
             state.nodes.insert(id, decode_versioned(value)?);
         }
-        Key::Restart(c) => {
-            state.restarts.insert(c, decode_versioned(value)?);
+        Key::Restart(u) => {
+            state.restarts.insert(u, decode_versioned(value)?);
         }
         Key::Logger(l) => {
             state.loggers.insert(l, decode_versioned(value)?);
-        }
-        Key::TaskRestart(c, t) => {
-            state.task_restarts.insert((c, t), decode_versioned(value)?);
         }
     }
     Ok(())
@@ -477,7 +473,6 @@ fn all_keys(state: &State) -> DirtyKeys {
     keys.extend(state.nodes.keys().copied().map(Key::Node));
     keys.extend(state.restarts.keys().cloned().map(Key::Restart));
     keys.extend(state.loggers.keys().cloned().map(Key::Logger));
-    keys.extend(state.task_restarts.keys().cloned().map(|(c, t)| Key::TaskRestart(c, t)));
     keys
 }
 

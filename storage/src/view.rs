@@ -164,7 +164,7 @@ pub fn state_json(state: &State) -> Value {
         "source_offsets": source_offsets,
         "sink_offsets": sink_offsets,
         "nodes": nodes,
-        "restarts": state.restarts,
+        "restarts": state.restarts.iter().map(|(u, i)| json!({ "unit": u, "index": i })).collect::<Vec<_>>(),
         "loggers": state.loggers,
     });
     redact(&mut v);

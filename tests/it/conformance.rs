@@ -4,6 +4,12 @@
 //! cluster. Requests go to followers (so that leader-only work is forwarded); bodies are parsed
 //! and compared with exact `json!` values; status codes and messages are exact.
 //!
+//! Connectors run: the planner places each connector and task on a node, which starts it,
+//! publishes its task configs and reports statuses. Whatever depends on that timing (statuses,
+//! task lists) is waited on with a deadline until the expected steady state, then compared field
+//! by field; a `worker_id` must be a member's `127.0.0.1:port`. Only the 201 right after a create
+//! may list the tasks or not yet.
+//!
 //! Each test function forms one cluster and runs a group of checks of one kind; every check is
 //! named in its `.context(..)`, so a failure says which endpoint / error case broke.
 
@@ -16,6 +22,13 @@ use crate::harness::*;
 
 const FSOURCE: &str = "org.apache.kafka.connect.file.FileStreamSourceConnector";
 const FSINK: &str = "org.apache.kafka.connect.file.FileStreamSinkConnector";
+const FSOURCE_TASK: &str = "org.apache.kafka.connect.file.FileStreamSourceTask";
+const FSINK_TASK: &str = "org.apache.kafka.connect.file.FileStreamSinkTask";
+const MOCK_SOURCE: &str = "org.apache.kafka.connect.tools.MockSourceConnector";
+const MOCK_SINK: &str = "org.apache.kafka.connect.tools.MockSinkConnector";
+const MOCK_SOURCE_TASK: &str = "org.apache.kafka.connect.tools.MockSourceTask";
+const MOCK_TASK_FAILURE_TRACE: &str =
+    "org.apache.kafka.connect.errors.ConnectException: Mock task failed (mock_mode=task-failure)";
 const NO_LEADER: &str =
     "Cannot complete request momentarily due to no known leader URL, likely because a rebalance was underway.";
 const NULL_VALUE: &str = "Null value can not be supplied as the configuration value.";
@@ -138,13 +151,135 @@ fn named(config: &Value, name: &str) -> Value {
     c
 }
 
+/// `ConnectorInfo` without tasks (not generated yet, PAUSED since its creation, or STOPPED).
 fn info(name: &str, config: &Value, ty: &str) -> Value {
-    json!({ "name": name, "config": named(config, name), "tasks": [], "type": ty })
+    info_with_tasks(name, config, ty, 0)
 }
 
-/// `ConnectorStateInfo` of a connector no worker has reported on yet.
-fn unassigned(name: &str, ty: &str) -> Value {
-    json!({ "name": name, "connector": { "state": "UNASSIGNED", "worker_id": "" }, "tasks": [], "type": ty })
+/// `ConnectorInfo` with the task ids `0..tasks`.
+fn info_with_tasks(name: &str, config: &Value, ty: &str, tasks: usize) -> Value {
+    let ids: Vec<Value> = (0..tasks).map(|t| json!({ "connector": name, "task": t })).collect();
+    json!({ "name": name, "config": named(config, name), "tasks": ids, "type": ty })
+}
+
+/// FileStreamSource's one task config (§8.1: one task whatever `tasks.max` says): `file`,
+/// `topic` and `batch.size` as configured, plus the `task.class` the worker adds (§1.4.1).
+fn source_task_config(config: &Value) -> Value {
+    let mut task = serde_json::Map::new();
+    for key in ["file", "topic", "batch.size"] {
+        if let Some(v) = config.get(key) {
+            task.insert(key.to_string(), v.clone());
+        }
+    }
+    task.insert("task.class".into(), json!(FSOURCE_TASK));
+    Value::Object(task)
+}
+
+/// FileStreamSink's task configs: `tasks.max` copies of the (named) connector config plus
+/// `task.class` (its `topics` / `topics.regex` are already in the copy).
+fn sink_task_configs(name: &str, config: &Value) -> Vec<Value> {
+    let n: usize = config["tasks.max"].as_str().and_then(|s| s.parse().ok()).unwrap_or(1);
+    let mut task = named(config, name);
+    task["task.class"] = json!(FSINK_TASK);
+    vec![task; n]
+}
+
+/// `GET /connectors/{c}/tasks`: `[{"id":{"connector","task"},"config"}]` in task order.
+fn task_infos(name: &str, configs: &[Value]) -> Value {
+    json!(configs.iter().enumerate().map(|(i, c)| json!({ "id": { "connector": name, "task": i }, "config": c })).collect::<Vec<_>>())
+}
+
+/// `GET /connectors/{c}/tasks-config`: `{"c-0":{…},…}`.
+fn tasks_config_map(name: &str, configs: &[Value]) -> Value {
+    Value::Object(configs.iter().enumerate().map(|(i, c)| (format!("{name}-{i}"), c.clone())).collect())
+}
+
+/// A connector name as a path segment.
+fn seg(name: &str) -> String {
+    name.replace(' ', "%20")
+}
+
+/// `worker_id` if it is a cluster member's `127.0.0.1:port`, else a placeholder that makes
+/// the exact comparison that follows fail (and show the value).
+fn member_id(v: &Value, members: &[String]) -> Value {
+    match v.as_str() {
+        Some(w) if members.iter().any(|m| m == w) => json!(w),
+        _ => json!("<the 127.0.0.1:port of a cluster member>"),
+    }
+}
+
+/// Exactly one `TaskState` (`{"id","state","worker_id"}`, nothing else) on a member.
+fn expect_task_state(body: &Value, id: usize, state: &str, members: &[String]) -> Result<()> {
+    let expected = json!({ "id": id, "state": state, "worker_id": member_id(&body["worker_id"], members) });
+    ensure!(*body == expected, "expected the task state {expected}\n                   got {body}");
+    Ok(())
+}
+
+/// Exactly this `ConnectorStateInfo`: the connector in `state`, tasks `0..` in `task_states`,
+/// each `worker_id` a member's `127.0.0.1:port`, and no other field (no trace, no restarts).
+fn expect_state(body: &Value, name: &str, ty: &str, state: &str, task_states: &[&str], members: &[String]) -> Result<()> {
+    let tasks: Vec<Value> = task_states
+        .iter()
+        .enumerate()
+        .map(|(i, s)| json!({ "id": i, "state": s, "worker_id": member_id(&body["tasks"][i]["worker_id"], members) }))
+        .collect();
+    let expected = json!({
+        "name": name,
+        "connector": { "state": state, "worker_id": member_id(&body["connector"]["worker_id"], members) },
+        "tasks": tasks,
+        "type": ty,
+    });
+    ensure!(*body == expected, "expected the status {expected}\n             got {body}");
+    Ok(())
+}
+
+/// Whether a `ConnectorStateInfo` shows the connector in `state` and exactly `task_states`.
+fn in_states(body: &Value, state: &str, task_states: &[&str]) -> bool {
+    body["connector"]["state"] == state
+        && body["tasks"]
+            .as_array()
+            .map(|t| t.len() == task_states.len() && t.iter().zip(task_states).all(|(t, s)| t["state"] == *s))
+            .unwrap_or(false)
+}
+
+/// Wait until node `via` reports connector `name` in `state` with tasks in `task_states`
+/// (statuses are local, eventually consistent reads), then check that status exactly.
+async fn wait_state(c: &Cluster, via: u64, name: &str, ty: &str, state: &str, task_states: &[&str]) -> Result<Value> {
+    let url = format!("{}/connectors/{}/status", c.url(via), seg(name));
+    let what = format!("node {via} reporting {name} {state} with tasks {task_states:?}");
+    let r = c.get_until(&url, &what, |r| r.status == 200 && in_states(&r.body, state, task_states)).await?;
+    ensure!(is_json(&r), "status not served as application/json: {:?}", r.headers);
+    expect_state(&r.body, name, ty, state, task_states, &c.member_worker_ids()).with_context(|| format!("status of {name} on node {via}"))?;
+    Ok(r.body)
+}
+
+/// The steady state after a create or resume: connector and its `tasks` tasks RUNNING.
+async fn wait_running(c: &Cluster, via: u64, name: &str, ty: &str, tasks: usize) -> Result<Value> {
+    wait_state(c, via, name, ty, "RUNNING", &vec!["RUNNING"; tasks]).await
+}
+
+/// Wait until `GET /connectors/{name}` on node `via` lists `tasks` tasks (the connector has
+/// generated its task configs), then check the `ConnectorInfo` exactly.
+async fn wait_info(c: &Cluster, via: u64, name: &str, config: &Value, ty: &str, tasks: usize) -> Result<()> {
+    let url = format!("{}/connectors/{}", c.url(via), seg(name));
+    let what = format!("GET /connectors/{name} on node {via} listing {tasks} task(s)");
+    let r = c.get_until(&url, &what, |r| r.body["tasks"].as_array().map(|t| t.len() == tasks).unwrap_or(false)).await?;
+    expect_json(&r, 200, &info_with_tasks(name, config, ty, tasks))
+}
+
+/// The 201 body right after `POST /connectors` (or a creating PUT): the runtime may or may not
+/// have generated the task configs yet, so `tasks` is `[]` or already the `tasks` task ids.
+fn expect_created(r: &Reply, name: &str, config: &Value, ty: &str, tasks: usize) -> Result<()> {
+    let before = info(name, config, ty);
+    let after = info_with_tasks(name, config, ty, tasks);
+    ensure!(
+        r.status == 201 && (r.body == before || r.body == after),
+        "expected HTTP 201 {before}\n          or HTTP 201 {after}\n      got HTTP {} {}",
+        r.status,
+        r.text
+    );
+    ensure!(is_json(r), "HTTP 201 body is not served as application/json: {:?}", r.headers);
+    Ok(())
 }
 
 /// Form the cluster; return (leader, follower, other follower).
@@ -235,6 +370,7 @@ async fn list_connectors_with_and_without_expand() {
 
 async fn scenario_list_connectors_with_and_without_expand(c: &mut Cluster) -> Result<()> {
     let (_, f1, f2) = setup(c).await?;
+    let c: &Cluster = c;
     let list = |q: &str| format!("{}/connectors{q}", c.url(f2));
 
     let r = c.get_reply(&list("")).await?;
@@ -242,8 +378,11 @@ async fn scenario_list_connectors_with_and_without_expand(c: &mut Cluster) -> Re
 
     create(c, f1, "a", &source("/tmp/a")).await?;
     create(c, f1, "b", &sink("/tmp/b")).await?;
-    let (info_a, info_b) = (info("a", &source("/tmp/a"), "source"), info("b", &sink("/tmp/b"), "sink"));
-    let (status_a, status_b) = (unassigned("a", "source"), unassigned("b", "sink"));
+    // The runtime starts both; wait for that steady state on the listing node first.
+    wait_running(c, f2, "a", "source", 1).await.context("a never RUNNING with its task")?;
+    wait_running(c, f2, "b", "sink", 1).await.context("b never RUNNING with its task")?;
+    let (info_a, info_b) = (info_with_tasks("a", &source("/tmp/a"), "source", 1), info_with_tasks("b", &sink("/tmp/b"), "sink", 1));
+    let members = c.member_worker_ids();
 
     let r = c.get_reply(&list("")).await?;
     (|| -> Result<()> {
@@ -252,24 +391,38 @@ async fn scenario_list_connectors_with_and_without_expand(c: &mut Cluster) -> Re
     })()
     .context("GET /connectors → the names")?;
 
-    let r = c.get_reply(&list("?expand=status")).await?;
-    expect_json(&r, 200, &json!({ "a": { "status": status_a }, "b": { "status": status_b } }))
-        .context("GET /connectors?expand=status")?;
-
-    let r = c.get_reply(&list("?expand=info")).await?;
-    expect_json(&r, 200, &json!({ "a": { "info": info_a }, "b": { "info": info_b } })).context("GET /connectors?expand=info")?;
-
-    let both = json!({
-        "a": { "status": status_a, "info": info_a },
-        "b": { "status": status_b, "info": info_b },
-    });
-    let r = c.get_reply(&list("?expand=status&expand=info")).await?;
-    expect_json(&r, 200, &both).context("GET /connectors?expand=status&expand=info")?;
-    let r = c.get_reply(&list("?expand=info&expand=status")).await?;
-    expect_json(&r, 200, &both).context("GET /connectors?expand=info&expand=status")?;
-
-    let r = c.get_reply(&list("?expand=status&expand=bogus")).await?;
-    expect_json(&r, 200, &json!({ "a": { "status": status_a }, "b": { "status": status_b } }))
+    // The expanded listing: exactly the asked-for parts per connector; statuses RUNNING on
+    // members (each read waits for that steady state, as the planner may still move a unit).
+    let expanded = |q: &'static str, status: bool, info: bool| {
+        let (info_a, info_b, members) = (info_a.clone(), info_b.clone(), members.clone());
+        async move {
+            let running = |b: &Value| ["a", "b"].iter().all(|n| in_states(&b[n]["status"], "RUNNING", &["RUNNING"]));
+            let r = c.get_until(&list(q), "a listing with both connectors RUNNING", |r| r.status == 200 && (!status || running(&r.body))).await?;
+            ensure!(is_json(&r), "not served as application/json: {:?}", r.headers);
+            let obj = r.body.as_object().with_context(|| format!("not a map: {}", r.text))?;
+            ensure!(obj.keys().collect::<Vec<_>>() == ["a", "b"], "connectors: {}", r.text);
+            for (name, ty, inf) in [("a", "source", &info_a), ("b", "sink", &info_b)] {
+                let entry = r.body[name].as_object().with_context(|| format!("{name}: {}", r.text))?;
+                let mut keys: Vec<&str> = entry.keys().map(String::as_str).collect();
+                keys.sort();
+                let want: Vec<&str> = [("info", info), ("status", status)].iter().filter(|(_, w)| *w).map(|(k, _)| *k).collect();
+                ensure!(keys == want, "{name}: expanded parts {keys:?}, expected {want:?}");
+                if info {
+                    ensure!(r.body[name]["info"] == *inf, "{name} info: expected {inf}\n got {}", r.body[name]["info"]);
+                }
+                if status {
+                    expect_state(&r.body[name]["status"], name, ty, "RUNNING", &["RUNNING"], &members)?;
+                }
+            }
+            Ok::<_, anyhow::Error>(())
+        }
+    };
+    expanded("?expand=status", true, false).await.context("GET /connectors?expand=status")?;
+    expanded("?expand=info", false, true).await.context("GET /connectors?expand=info")?;
+    expanded("?expand=status&expand=info", true, true).await.context("GET /connectors?expand=status&expand=info")?;
+    expanded("?expand=info&expand=status", true, true).await.context("GET /connectors?expand=info&expand=status")?;
+    expanded("?expand=status&expand=bogus", true, false)
+        .await
         .context("GET /connectors?expand=status&expand=bogus: the unknown expansion is ignored")?;
     let r = c.get_reply(&list("?expand=bogus")).await?;
     expect_json(&r, 200, &json!({ "a": {}, "b": {} }))
@@ -290,13 +443,14 @@ async fn create_connector_success_cases() {
 
 async fn scenario_create_connector_success_cases(c: &mut Cluster) -> Result<()> {
     let (_, f1, f2) = setup(c).await?;
+    let c: &Cluster = c;
     let url = c.url(f1);
 
     // §9.2.1: the source template (config carries its own name).
     let r = create(c, f1, "local-file-source", &source_template()).await?;
     (|| -> Result<()> {
         ensure!(r.header("location") == Some("/connectors/local-file-source"), "Location: {:?}", r.header("location"));
-        expect_json(&r, 201, &info("local-file-source", &source_template(), "source"))
+        expect_created(&r, "local-file-source", &source_template(), "source", 1)
     })()
     .context("POST /connectors (source template) → 201 + Location + ConnectorInfo")?;
 
@@ -306,31 +460,44 @@ async fn scenario_create_connector_success_cases(c: &mut Cluster) -> Result<()> 
     let r = create(c, f1, "local-file-sink", &sink_cfg).await?;
     (|| -> Result<()> {
         ensure!(r.header("location") == Some("/connectors/local-file-sink"), "Location: {:?}", r.header("location"));
-        expect_json(&r, 201, &info("local-file-sink", &sink_cfg, "sink"))
+        expect_created(&r, "local-file-sink", &sink_cfg, "sink", 1)
     })()
     .context("POST /connectors (sink, name not in config) → 201, name added to config")?;
 
-    // §9.2.1 step 7, on the other follower.
-    let r = c.get_reply(&format!("{}/connectors/local-file-source", c.url(f2))).await?;
-    expect_json(&r, 200, &info("local-file-source", &source_template(), "source")).context("GET created source on another node")?;
+    // §9.2.1 steps 7 and 8, on the other follower, once the connectors generated their tasks.
+    wait_info(c, f2, "local-file-source", &source_template(), "source", 1)
+        .await
+        .context("GET created source on another node → ConnectorInfo with task 0")?;
+    let r = c.get_reply(&format!("{}/connectors/local-file-source/config", c.url(f2))).await?;
+    expect_json(&r, 200, &source_template()).context("GET created source config on another node")?;
+    let r = c.get_reply(&format!("{}/connectors/local-file-source/tasks", c.url(f2))).await?;
+    // The `${file:…}` reference stays unresolved in the task config (§1.4.1).
+    expect_json(&r, 200, &task_infos("local-file-source", &[source_task_config(&source_template())]))
+        .context("GET created source's tasks on another node → its one FileStreamSourceTask config")?;
+    wait_info(c, f2, "local-file-sink", &sink_cfg, "sink", 1).await.context("GET created sink on another node → ConnectorInfo with task 0")?;
     let r = c.get_reply(&format!("{}/connectors/local-file-sink/config", c.url(f2))).await?;
     expect_json(&r, 200, &named(&sink_cfg, "local-file-sink")).context("GET created sink config on another node")?;
+    let r = c.get_reply(&format!("{}/connectors/local-file-sink/tasks", c.url(f2))).await?;
+    expect_json(&r, 200, &task_infos("local-file-sink", &sink_task_configs("local-file-sink", &sink_cfg)))
+        .context("GET created sink's tasks on another node → the connector config + task.class")?;
+    wait_running(c, f2, "local-file-source", "source", 1).await.context("the created source runs")?;
+    wait_running(c, f2, "local-file-sink", "sink", 1).await.context("the created sink runs")?;
 
     // A name that needs percent-encoding in the Location header.
     let r = create(c, f1, "my connector", &source("/tmp/x")).await?;
     (|| -> Result<()> {
         ensure!(r.header("location") == Some("/connectors/my%20connector"), "Location: {:?}", r.header("location"));
-        expect_json(&r, 201, &info("my connector", &source("/tmp/x"), "source"))
+        expect_created(&r, "my connector", &source("/tmp/x"), "source", 1)
     })()
     .context("POST /connectors with a space in the name → encoded Location")?;
-    let r = c.get_reply(&format!("{}/connectors/my%20connector", c.url(f2))).await?;
-    expect_json(&r, 200, &info("my connector", &source("/tmp/x"), "source")).context("GET /connectors/my%20connector")?;
+    wait_info(c, f2, "my connector", &source("/tmp/x"), "source", 1).await.context("GET /connectors/my%20connector")?;
 
     // Leading/trailing whitespace of the name is trimmed (ConnectorsResource.createConnector).
     let r = c.post_json(&format!("{url}/connectors"), &json!({ "name": "  trimmed ", "config": source("/tmp/t") })).await?;
-    expect_json(&r, 201, &info("trimmed", &source("/tmp/t"), "source")).context("POST /connectors trims the name")?;
+    expect_created(&r, "trimmed", &source("/tmp/t"), "source", 1).context("POST /connectors trims the name")?;
+    wait_running(c, f2, "trimmed", "source", 1).await.context("the trimmed connector runs under its trimmed name")?;
 
-    // initial_state (KIP-980) → the target state (§2.5).
+    // initial_state (KIP-980) → the target state (§2.5), and what the runtime makes of it.
     for (name, initial, target) in [
         ("init-default", None, "RUNNING"),
         ("init-running", Some("RUNNING"), "RUNNING"),
@@ -342,10 +509,35 @@ async fn scenario_create_connector_success_cases(c: &mut Cluster) -> Result<()> 
             body["initial_state"] = json!(i);
         }
         let r = c.post_json(&format!("{url}/connectors"), &body).await?;
-        expect_json(&r, 201, &info(name, &source("/tmp/s"), "source"))
-            .with_context(|| format!("POST /connectors initial_state={initial:?} → 201"))?;
+        let what = format!("POST /connectors initial_state={initial:?}");
+        if target == "RUNNING" {
+            expect_created(&r, name, &source("/tmp/s"), "source", 1).with_context(|| format!("{what} → 201"))?;
+        } else {
+            // A connector that never ran has generated no task configs.
+            expect_json(&r, 201, &info(name, &source("/tmp/s"), "source")).with_context(|| format!("{what} → 201, no tasks"))?;
+        }
         let t = target_state(c, f2, name).await?;
-        ensure!(t == json!(target), "POST /connectors initial_state={initial:?}: target state {t}, expected {target}");
+        ensure!(t == json!(target), "{what}: target state {t}, expected {target}");
+        match target {
+            "RUNNING" => {
+                wait_running(c, f2, name, "source", 1).await.with_context(|| format!("{what}: connector and task RUNNING"))?;
+                wait_info(c, f2, name, &source("/tmp/s"), "source", 1).await.with_context(|| format!("{what}: task 0 listed"))?;
+            }
+            "PAUSED" => {
+                // Task configs are only generated for a started connector (§4.7): PAUSED, 0 tasks.
+                wait_state(c, f2, name, "source", "PAUSED", &[]).await.with_context(|| format!("{what}: connector PAUSED, no tasks"))?;
+                let r = c.get_reply(&format!("{}/connectors/{name}", c.url(f2))).await?;
+                expect_json(&r, 200, &info(name, &source("/tmp/s"), "source")).with_context(|| format!("{what}: no tasks"))?;
+            }
+            _ => {
+                let r = c.get_reply(&format!("{}/connectors/{name}", c.url(f2))).await?;
+                expect_json(&r, 200, &info(name, &source("/tmp/s"), "source")).with_context(|| format!("{what}: no tasks"))?;
+                let url = format!("{}/connectors/{name}/status", c.url(f2));
+                let r = c.get_until(&url, "the status of a connector created STOPPED", |r| r.status == 200).await?;
+                ensure!(r.body["tasks"] == json!([]), "{what}: a STOPPED connector has no task statuses: {}", r.text);
+                // Its connector state is checked by stopped_connectors_report_stopped.
+            }
+        }
     }
     Ok(())
 }
@@ -457,8 +649,8 @@ async fn scenario_get_connector_and_config(c: &mut Cluster) -> Result<()> {
     create(c, f1, "g", &sink("/tmp/g")).await?;
     let url = c.url(f2);
 
-    let r = c.get_reply(&format!("{url}/connectors/g")).await?;
-    expect_json(&r, 200, &info("g", &sink("/tmp/g"), "sink")).context("GET /connectors/{c} → 200 ConnectorInfo")?;
+    // Once the connector has generated its task configs (§9.2.1 step 7).
+    wait_info(c, f2, "g", &sink("/tmp/g"), "sink", 1).await.context("GET /connectors/{c} → 200 ConnectorInfo with task 0")?;
     let r = c.get_reply(&format!("{url}/connectors/g/config")).await?;
     expect_json(&r, 200, &named(&sink("/tmp/g"), "g")).context("GET /connectors/{c}/config → 200 config")?;
 
@@ -483,22 +675,32 @@ async fn scenario_put_connector_config(c: &mut Cluster) -> Result<()> {
         let url = format!("{}/connectors/pc/config", c.url(node));
         async move { c.put_json(&url, &body).await }
     };
+    let tasks_url = format!("{}/connectors/pc/tasks", c.url(f1));
 
     let r = put(f1, source("/tmp/pc1")).await?;
     (|| -> Result<()> {
         ensure!(r.header("location") == Some("/connectors/pc"), "Location: {:?}", r.header("location"));
-        expect_json(&r, 201, &info("pc", &source("/tmp/pc1"), "source"))
+        expect_created(&r, "pc", &source("/tmp/pc1"), "source", 1)
     })()
     .context("PUT /connectors/{c}/config creating → 201 + Location + ConnectorInfo")?;
+    wait_running(c, f2, "pc", "source", 1).await.context("the connector created by PUT runs")?;
+    let r = c.get_reply(&tasks_url).await?;
+    expect_json(&r, 200, &task_infos("pc", &[source_task_config(&source("/tmp/pc1"))])).context("GET tasks of the created connector")?;
 
+    // The task configs stay in place while the connector restarts with the new config.
     let r = put(f2, named(&source("/tmp/pc2"), "pc")).await?;
     (|| -> Result<()> {
         ensure!(r.header("location").is_none(), "unexpected Location on update: {:?}", r.header("location"));
-        expect_json(&r, 200, &info("pc", &source("/tmp/pc2"), "source"))
+        expect_json(&r, 200, &info_with_tasks("pc", &source("/tmp/pc2"), "source", 1))
     })()
     .context("PUT /connectors/{c}/config updating → 200 + ConnectorInfo")?;
     let r = c.get_reply(&format!("{}/connectors/pc/config", c.url(f1))).await?;
     expect_json(&r, 200, &named(&source("/tmp/pc2"), "pc")).context("GET config after the update")?;
+    let updated = task_infos("pc", &[source_task_config(&source("/tmp/pc2"))]);
+    c.get_until(&tasks_url, "task config regenerated from the updated connector config", |r| r.status == 200 && r.body == updated)
+        .await
+        .context("GET /connectors/{c}/tasks after the update")?;
+    wait_running(c, f2, "pc", "source", 1).await.context("the updated connector runs")?;
 
     let mut bad = source("/tmp/pc3");
     bad["tasks.max"] = json!("x");
@@ -521,6 +723,8 @@ async fn scenario_put_connector_config(c: &mut Cluster) -> Result<()> {
 
     let r = c.get_reply(&format!("{}/connectors/pc/config", c.url(f2))).await?;
     expect_json(&r, 200, &named(&source("/tmp/pc2"), "pc")).context("refused PUTs leave the config unchanged")?;
+    let r = c.get_reply(&tasks_url).await?;
+    expect_json(&r, 200, &updated).context("refused PUTs leave the task configs unchanged")?;
     Ok(())
 }
 
@@ -536,6 +740,7 @@ async fn scenario_patch_connector_config(c: &mut Cluster) -> Result<()> {
     let mut cfg = sink("/tmp/pa");
     cfg["errors.tolerance"] = json!("all");
     create(c, f1, "pa", &cfg).await?;
+    wait_running(c, f2, "pa", "sink", 1).await.context("the connector to patch runs")?;
 
     let r = c
         .patch_json(
@@ -547,10 +752,16 @@ async fn scenario_patch_connector_config(c: &mut Cluster) -> Result<()> {
         "connector.class": "FileStreamSink", "tasks.max": "1", "file": "/tmp/pa2", "topics": "conformance",
         "errors.log.enable": "true",
     }), "pa");
-    expect_json(&r, 200, &json!({ "name": "pa", "config": patched, "tasks": [], "type": "sink" }))
+    expect_json(&r, 200, &json!({ "name": "pa", "config": patched, "tasks": [{ "connector": "pa", "task": 0 }], "type": "sink" }))
         .context("PATCH /connectors/{c}/config: null deletes a key, others set → 200 ConnectorInfo")?;
     let r = c.get_reply(&format!("{}/connectors/pa/config", c.url(f1))).await?;
     expect_json(&r, 200, &patched).context("GET config after PATCH")?;
+    let tasks = task_infos("pa", &sink_task_configs("pa", &patched));
+    c.get_until(&format!("{}/connectors/pa/tasks", c.url(f1)), "task config regenerated from the patched config", |r| {
+        r.status == 200 && r.body == tasks
+    })
+    .await
+    .context("GET /connectors/{c}/tasks after PATCH")?;
 
     let r = c.patch_json(&format!("{}/connectors/pa/config", c.url(f2)), &json!({ "topics": null })).await?;
     expect_error(
@@ -613,35 +824,68 @@ async fn status_and_task_endpoints() {
 
 async fn scenario_status_and_task_endpoints(c: &mut Cluster) -> Result<()> {
     let (_, f1, f2) = setup(c).await?;
+    let c: &Cluster = c;
     create(c, f1, "s", &source("/tmp/s")).await?;
-    let u1 = c.url(f1);
     let u2 = c.url(f2);
+    let members = c.member_worker_ids();
 
-    let r = c.get_reply(&format!("{u1}/connectors/s/status")).await?;
-    expect_json(&r, 200, &unassigned("s", "source")).context("GET /connectors/{c}/status → 200 ConnectorStateInfo")?;
-    // Statuses are read from the local replica (eventually consistent, as in Kafka Connect).
-    let url = format!("{u2}/connectors/s/status");
-    let r = wait_for(DEADLINE, || async { c.get_reply(&url).await.ok().filter(|r| r.status == 200) })
-        .await
-        .context("status never visible on the other follower")?;
-    expect_json(&r, 200, &unassigned("s", "source")).context("GET /connectors/{c}/status on another node")?;
+    // Statuses are read from the local replica (eventually consistent, as in Kafka Connect):
+    // wait on each node for the steady state, then compare field by field.
+    wait_running(c, f1, "s", "source", 1).await.context("GET /connectors/{c}/status → 200, connector and task RUNNING")?;
+    wait_running(c, f2, "s", "source", 1).await.context("GET /connectors/{c}/status on another node")?;
     let r = c.get_reply(&format!("{u2}/connectors/nope/status")).await?;
     expect_error(&r, 404, "No status found for connector nope").context("GET /connectors/{unknown}/status → 404")?;
 
+    let s_tasks = [source_task_config(&source("/tmp/s"))];
     let r = c.get_reply(&format!("{u2}/connectors/s/tasks")).await?;
-    expect_json(&r, 200, &json!([])).context("GET /connectors/{c}/tasks → []")?;
+    expect_json(&r, 200, &task_infos("s", &s_tasks)).context("GET /connectors/{c}/tasks → its one task config")?;
     let r = c.get_reply(&format!("{u2}/connectors/nope/tasks")).await?;
     expect_error(&r, 404, "Connector nope not found").context("GET /connectors/{unknown}/tasks → 404")?;
 
     let r = c.get_reply(&format!("{u2}/connectors/s/tasks-config")).await?;
-    expect_json(&r, 200, &json!({})).context("GET /connectors/{c}/tasks-config → {}")?;
+    expect_json(&r, 200, &tasks_config_map("s", &s_tasks)).context("GET /connectors/{c}/tasks-config → {\"s-0\": …}")?;
     let r = c.get_reply(&format!("{u2}/connectors/nope/tasks-config")).await?;
     expect_error(&r, 404, "Connector nope not found").context("GET /connectors/{unknown}/tasks-config → 404")?;
 
-    let r = c.get_reply(&format!("{u2}/connectors/s/tasks/0/status")).await?;
-    expect_error(&r, 404, "No status found for task s-0").context("GET /connectors/{c}/tasks/0/status (no tasks) → 404")?;
+    let r = c
+        .get_until(&format!("{u2}/connectors/s/tasks/0/status"), "task 0 RUNNING", |r| r.status == 200 && r.body["state"] == "RUNNING")
+        .await?;
+    (|| -> Result<()> {
+        ensure!(is_json(&r), "not served as application/json: {:?}", r.headers);
+        expect_task_state(&r.body, 0, "RUNNING", &members)
+    })()
+    .context("GET /connectors/{c}/tasks/0/status → 200 TaskState")?;
+    let r = c.get_reply(&format!("{u2}/connectors/s/tasks/1/status")).await?;
+    expect_error(&r, 404, "No status found for task s-1").context("GET /connectors/{c}/tasks/1/status (no such task) → 404")?;
     let r = c.get_reply(&format!("{u2}/connectors/nope/tasks/0/status")).await?;
     expect_error(&r, 404, "No status found for task nope-0").context("GET /connectors/{unknown}/tasks/0/status → 404")?;
+
+    // §8.1: FileStreamSource has one task whatever tasks.max says (its batch.size is passed
+    // on); FileStreamSink has tasks.max copies of its config.
+    let mut src3 = source("/tmp/s3");
+    src3["tasks.max"] = json!("3");
+    src3["batch.size"] = json!("100");
+    create(c, f1, "s3", &src3).await?;
+    wait_running(c, f2, "s3", "source", 1).await.context("FileStreamSource with tasks.max=3 runs exactly one task")?;
+    let r = c.get_reply(&format!("{u2}/connectors/s3/tasks")).await?;
+    expect_json(&r, 200, &task_infos("s3", &[source_task_config(&src3)])).context("GET tasks of a FileStreamSource with tasks.max=3")?;
+
+    let mut snk3 = sink("/tmp/k3");
+    snk3["tasks.max"] = json!("3");
+    create(c, f1, "k3", &snk3).await?;
+    wait_running(c, f2, "k3", "sink", 3).await.context("FileStreamSink with tasks.max=3 runs three tasks")?;
+    let k3_tasks = sink_task_configs("k3", &snk3);
+    let r = c.get_reply(&format!("{u2}/connectors/k3/tasks")).await?;
+    expect_json(&r, 200, &task_infos("k3", &k3_tasks)).context("GET tasks of a FileStreamSink with tasks.max=3")?;
+    let r = c.get_reply(&format!("{u2}/connectors/k3/tasks-config")).await?;
+    expect_json(&r, 200, &tasks_config_map("k3", &k3_tasks)).context("GET tasks-config of a FileStreamSink with tasks.max=3")?;
+    wait_info(c, f2, "k3", &snk3, "sink", 3).await.context("GET /connectors/{c} lists the three tasks")?;
+    for t in 0..3 {
+        let r = c
+            .get_until(&format!("{u2}/connectors/k3/tasks/{t}/status"), "task RUNNING", |r| r.status == 200 && r.body["state"] == "RUNNING")
+            .await?;
+        expect_task_state(&r.body, t, "RUNNING", &members).with_context(|| format!("GET /connectors/k3/tasks/{t}/status"))?;
+    }
     Ok(())
 }
 
@@ -658,34 +902,57 @@ async fn restart_endpoints() {
 
 async fn scenario_restart_endpoints(c: &mut Cluster) -> Result<()> {
     let (_, f1, f2) = setup(c).await?;
+    let c: &Cluster = c;
     create(c, f1, "r", &source("/tmp/r")).await?;
     let u1 = c.url(f1);
     let u2 = c.url(f2);
+    let members = c.member_worker_ids();
+    wait_running(c, f2, "r", "source", 1).await.context("the connector to restart runs")?;
 
     let r = c.post_empty(&format!("{u2}/connectors/r/restart")).await?;
     expect_empty(&r, 204).context("POST /connectors/{c}/restart → 204")?;
 
+    wait_running(c, f2, "r", "source", 1).await?;
     let r = c.post_empty(&format!("{u2}/connectors/r/restart?includeTasks=true")).await?;
-    expect_json(
-        &r,
-        202,
-        &json!({ "name": "r", "connector": { "state": "RESTARTING", "worker_id": "" }, "tasks": [], "type": "source" }),
-    )
-    .context("POST /connectors/{c}/restart?includeTasks=true → 202 with RESTARTING")?;
+    (|| -> Result<()> {
+        ensure!(r.status == 202 && is_json(&r), "HTTP {} {}", r.status, r.text);
+        expect_state(&r.body, "r", "source", "RESTARTING", &["RESTARTING"], &members)
+    })()
+    .context("POST /connectors/{c}/restart?includeTasks=true → 202, connector and task RESTARTING")?;
+    // The workers carry it out: the connector was started three times (create, restart,
+    // restart with tasks), its task twice.
+    wait_for(DEADLINE, || async { (c.unit_starts("r").await.ok()? >= 3 && c.unit_starts("r-0").await.ok()? >= 2).then_some(()) })
+        .await
+        .context("the restarts never reached the workers (GET /cluster/worker start counts)")?;
 
     // Nothing has failed: a no-op plan shows no RESTARTING (IT/ConnectorRestartApiIntegrationTest).
+    wait_running(c, f1, "r", "source", 1).await?;
     let r = c.post_empty(&format!("{u1}/connectors/r/restart?includeTasks=true&onlyFailed=true")).await?;
-    expect_json(&r, 202, &unassigned("r", "source")).context("POST /connectors/{c}/restart?includeTasks=true&onlyFailed=true → 202, no-op plan")?;
+    (|| -> Result<()> {
+        ensure!(r.status == 202 && is_json(&r), "HTTP {} {}", r.status, r.text);
+        expect_state(&r.body, "r", "source", "RUNNING", &["RUNNING"], &members)
+    })()
+    .context("POST /connectors/{c}/restart?includeTasks=true&onlyFailed=true → 202, no-op plan")?;
     let r = c.post_empty(&format!("{u1}/connectors/r/restart?onlyFailed=true")).await?;
-    expect_json(&r, 202, &unassigned("r", "source")).context("POST /connectors/{c}/restart?onlyFailed=true → 202, no-op plan")?;
+    (|| -> Result<()> {
+        ensure!(r.status == 202 && is_json(&r), "HTTP {} {}", r.status, r.text);
+        expect_state(&r.body, "r", "source", "RUNNING", &["RUNNING"], &members)
+    })()
+    .context("POST /connectors/{c}/restart?onlyFailed=true → 202, no-op plan")?;
 
     let r = c.post_empty(&format!("{u1}/connectors/nope/restart")).await?;
     expect_error(&r, 404, "Unknown connector: nope").context("POST /connectors/{unknown}/restart → 404")?;
     let r = c.post_empty(&format!("{u1}/connectors/nope/restart?includeTasks=true")).await?;
     expect_error(&r, 404, "Unknown connector: nope").context("POST /connectors/{unknown}/restart?includeTasks=true → 404")?;
 
+    let starts = c.unit_starts("r-0").await?;
     let r = c.post_empty(&format!("{u2}/connectors/r/tasks/0/restart")).await?;
-    expect_error(&r, 404, "Unknown task: r-0").context("POST /connectors/{c}/tasks/0/restart (no tasks) → 404")?;
+    expect_empty(&r, 204).context("POST /connectors/{c}/tasks/0/restart → 204")?;
+    wait_for(DEADLINE, || async { (c.unit_starts("r-0").await.ok()? > starts).then_some(()) })
+        .await
+        .context("the task restart never reached the task's worker")?;
+    let r = c.post_empty(&format!("{u2}/connectors/r/tasks/1/restart")).await?;
+    expect_error(&r, 404, "Unknown task: r-1").context("POST /connectors/{c}/tasks/1/restart (no such task) → 404")?;
     let r = c.post_empty(&format!("{u2}/connectors/nope/tasks/0/restart")).await?;
     expect_error(&r, 404, "Unknown connector: nope").context("POST /connectors/{unknown}/tasks/0/restart → 404")?;
 
@@ -697,15 +964,169 @@ async fn scenario_restart_endpoints(c: &mut Cluster) -> Result<()> {
         .filter(|e| e["command"]["type"] == "request_restart" && e["command"]["connector"] == "r")
         .collect();
     ensure!(restarts.len() == 4, "expected 4 request_restart entries for r, got {restarts:?}");
-    let pending = state(c, f1).await?["restarts"]["r"].clone();
+    // `apply` marked the connector and its task for restart (per-unit marks).
+    let marks = state(c, f1).await?["restarts"].clone();
+    let marked = |unit: Value| marks.as_array().map(|a| a.iter().any(|m| m["unit"] == unit)).unwrap_or(false);
     ensure!(
-        pending["include_tasks"] == true && pending["only_failed"] == false,
-        "pending restart request of r: {pending}"
+        marked(json!({"connector": "r"})) && marked(json!({"task": {"connector": "r", "task": 0}})),
+        "restart marks of r: {marks}"
     );
+    let task_restarts: Vec<&Value> = log.iter().filter(|e| e["command"]["type"] == "request_task_restart").collect();
     ensure!(
-        !log.iter().any(|e| e["command"]["type"] == "request_task_restart"),
-        "a refused task restart reached the log"
+        task_restarts.len() == 1 && task_restarts[0]["command"]["connector"] == "r" && task_restarts[0]["command"]["task"] == 0,
+        "expected exactly the request_task_restart of r-0 in the log (not the refused ones): {task_restarts:?}"
     );
+    Ok(())
+}
+
+/// The status of a MockSource task that failed (mock_mode=task-failure): FAILED with its trace
+/// and the automatic-restart fields; `restarts` ≥ 1 and `next_restart_ms` set.
+fn expect_failed_task(t: &Value, members: &[String]) -> Result<()> {
+    let restarts = t["restarts"].as_u64().filter(|n| *n >= 1).with_context(|| format!("restarts: {t}"))?;
+    let next = t["next_restart_ms"].as_u64().with_context(|| format!("next_restart_ms: {t}"))?;
+    let expected = json!({
+        "id": 0, "state": "FAILED", "worker_id": member_id(&t["worker_id"], members),
+        "trace": MOCK_TASK_FAILURE_TRACE, "restarts": restarts, "next_restart_ms": next,
+    });
+    ensure!(*t == expected, "expected the failed task {expected}\n                    got {t}");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restart_only_failed_tasks() {
+    let mut c = Cluster::new(&[]);
+    let res = scenario_restart_only_failed_tasks(&mut c).await;
+    c.report(res);
+}
+
+async fn scenario_restart_only_failed_tasks(c: &mut Cluster) -> Result<()> {
+    let (_, f1, f2) = setup(c).await?;
+    let c: &Cluster = c;
+    let members = c.member_worker_ids();
+    let u2 = c.url(f2);
+    let status_url = format!("{u2}/connectors/mf/status");
+    let cfg = json!({ "connector.class": MOCK_SOURCE, "mock_mode": "task-failure", "delay_ms": "200" });
+    create(c, f1, "mf", &cfg).await?;
+
+    let mut task = named(&cfg, "mf");
+    task["task.class"] = json!(MOCK_SOURCE_TASK);
+    let tasks = task_infos("mf", &[task]);
+    c.get_until(&format!("{u2}/connectors/mf/tasks"), "MockSource's one task config", |r| r.status == 200 && r.body == tasks)
+        .await
+        .context("GET /connectors/{c}/tasks of a MockSource → one copy of its config + task.class")?;
+
+    // The task fails after delay_ms: FAILED with its trace; the connector stays RUNNING.
+    let failed = |b: &Value| b["connector"]["state"] == "RUNNING" && b["tasks"][0]["state"] == "FAILED";
+    let r = c.get_until(&status_url, "task 0 FAILED", |r| r.status == 200 && failed(&r.body)).await?;
+    let first = r.body["tasks"][0].clone();
+    (|| -> Result<()> {
+        let expected = json!({
+            "name": "mf", "connector": { "state": "RUNNING", "worker_id": member_id(&r.body["connector"]["worker_id"], &members) },
+            "tasks": [first], "type": "source",
+        });
+        ensure!(r.body == expected, "status: {}", r.text);
+        expect_failed_task(&first, &members)
+    })()
+    .context("GET /connectors/{c}/status: the failed task carries trace, restarts and next_restart_ms")?;
+    let r = c
+        .get_until(&format!("{u2}/connectors/mf/tasks/0/status"), "task 0 FAILED", |r| r.status == 200 && r.body["state"] == "FAILED")
+        .await?;
+    expect_failed_task(&r.body, &members).context("GET /connectors/{c}/tasks/0/status of the failed task")?;
+
+    // raftconnect restarts failed units with backoff: after an automatic restart the task
+    // reports how often it was restarted (RUNNING again, or failed once more).
+    let n = first["restarts"].as_u64().unwrap_or(0);
+    let r = c
+        .get_until(&status_url, "an automatic restart of task 0", |r| {
+            let t = &r.body["tasks"][0];
+            r.status == 200
+                && ((t["state"] == "RUNNING" && t["restarts"].as_u64() >= Some(1))
+                    || (t["state"] == "FAILED" && t["restarts"].as_u64() > Some(n)))
+        })
+        .await?;
+    (|| -> Result<()> {
+        let t = &r.body["tasks"][0];
+        if t["state"] == "RUNNING" {
+            let expected = json!({ "id": 0, "state": "RUNNING", "worker_id": member_id(&t["worker_id"], &members), "restarts": t["restarts"] });
+            ensure!(*t == expected, "expected {expected}, got {t}");
+            Ok(())
+        } else {
+            expect_failed_task(t, &members)
+        }
+    })()
+    .context("the automatically restarted task reports restarts ≥ 1")?;
+
+    // While the task is FAILED (its next automatic restart well ahead, so that the status cannot
+    // change under the request), restart plans computed on the same node.
+    let failed_for_a_while = |r: &Reply| {
+        r.status == 200 && failed(&r.body) && r.body["tasks"][0]["next_restart_ms"].as_i64().map(|t| t > now_ms() + 500).unwrap_or(false)
+    };
+    let snapshot = c.get_until(&status_url, "task 0 FAILED for at least 500 ms more", failed_for_a_while).await?.body;
+    let r = c.post_empty(&format!("{u2}/connectors/mf/restart?onlyFailed=true")).await?;
+    expect_json(&r, 202, &snapshot)
+        .context("POST /connectors/{c}/restart?onlyFailed=true with a healthy connector → 202, nothing RESTARTING (tasks not included)")?;
+
+    let snapshot = c.get_until(&status_url, "task 0 FAILED for at least 500 ms more", failed_for_a_while).await?.body;
+    let mut plan = snapshot.clone();
+    plan["tasks"][0]["state"] = json!("RESTARTING");
+    let starts = c.unit_starts("mf-0").await?;
+    let r = c.post_empty(&format!("{u2}/connectors/mf/restart?includeTasks=true&onlyFailed=true")).await?;
+    expect_json(&r, 202, &plan)
+        .context("POST /connectors/{c}/restart?includeTasks=true&onlyFailed=true → 202, the failed task RESTARTING, the connector not")?;
+    wait_for(DEADLINE, || async { (c.unit_starts("mf-0").await.ok()? > starts).then_some(()) })
+        .await
+        .context("the failed task was never restarted by the request (GET /cluster/worker start count)")?;
+    ensure!(c.unit_starts("mf").await? == 1, "the healthy connector was restarted by an onlyFailed request");
+    // Only the failed task carries a restart mark; the healthy connector never got one.
+    let marks = state(c, f1).await?["restarts"].clone();
+    let marked = |unit: Value| marks.as_array().map(|a| a.iter().any(|m| m["unit"] == unit)).unwrap_or(false);
+    ensure!(marked(json!({"task": {"connector": "mf", "task": 0}})) && !marked(json!({"connector": "mf"})), "restart marks of mf: {marks}");
+    Ok(())
+}
+
+/// §2.7: every accepted restart request is carried out, whatever requests came before it. (In
+/// Kafka Connect "highest impact wins" only among requests still pending on a worker.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_request_after_a_higher_impact_one_is_carried_out() {
+    // Without automatic restarts a failed task stays FAILED until a request restarts it.
+    let mut c = Cluster::new(&["--no-auto-restart"]);
+    let res = scenario_a_restart_request_after_a_higher_impact_one_is_carried_out(&mut c).await;
+    c.report(res);
+}
+
+async fn scenario_a_restart_request_after_a_higher_impact_one_is_carried_out(c: &mut Cluster) -> Result<()> {
+    let (_, f1, f2) = setup(c).await?;
+    let c: &Cluster = c;
+    let u2 = c.url(f2);
+    // The task runs 2 s before it fails, long enough to see it RUNNING after each restart.
+    let cfg = json!({ "connector.class": MOCK_SOURCE, "mock_mode": "task-failure", "delay_ms": "2000" });
+    create(c, f1, "hi", &cfg).await?;
+    let status_url = format!("{u2}/connectors/hi/status");
+    let task_in = |state: &'static str| move |r: &Reply| r.status == 200 && r.body["tasks"][0]["state"] == state;
+    c.get_until(&status_url, "task 0 FAILED", task_in("FAILED")).await?;
+
+    // The highest-impact request (connector and all tasks) is carried out.
+    let starts = c.unit_starts("hi-0").await?;
+    let r = c.post_empty(&format!("{u2}/connectors/hi/restart?includeTasks=true")).await?;
+    ensure!(r.status == 202, "POST …/restart?includeTasks=true: HTTP {} {}", r.status, r.text);
+    wait_for(DEADLINE, || async { (c.unit_starts("hi-0").await.ok()? > starts).then_some(()) })
+        .await
+        .context("restart?includeTasks=true never restarted the task")?;
+    c.get_until(&status_url, "the restarted task 0 RUNNING", task_in("RUNNING")).await?;
+    c.get_until(&status_url, "the restarted task 0 FAILED again", task_in("FAILED")).await?;
+
+    // A later onlyFailed request for the failed task, promised as RESTARTING, is carried out too.
+    let starts = c.unit_starts("hi-0").await?;
+    let r = c.post_empty(&format!("{u2}/connectors/hi/restart?includeTasks=true&onlyFailed=true")).await?;
+    ensure!(
+        r.status == 202 && r.body["tasks"][0]["state"] == "RESTARTING",
+        "POST …/restart?includeTasks=true&onlyFailed=true: HTTP {} {}",
+        r.status,
+        r.text
+    );
+    wait_for(DEADLINE, || async { (c.unit_starts("hi-0").await.ok()? > starts).then_some(()) })
+        .await
+        .context("restart?includeTasks=true&onlyFailed=true after restart?includeTasks=true never restarted the failed task")?;
     Ok(())
 }
 
@@ -721,40 +1142,119 @@ async fn pause_resume_and_stop() {
 }
 
 async fn scenario_pause_resume_and_stop(c: &mut Cluster) -> Result<()> {
-    let (_, f1, f2) = setup(c).await?;
+    let (leader, f1, f2) = setup(c).await?;
+    let c: &Cluster = c;
     create(c, f1, "p", &source("/tmp/p")).await?;
     let u1 = c.url(f1);
     let u2 = c.url(f2);
+    let members = c.member_worker_ids();
+    let p_tasks = task_infos("p", &[source_task_config(&source("/tmp/p"))]);
+    wait_running(c, f2, "p", "source", 1).await.context("the connector to pause runs")?;
 
     let r = c.put_empty(&format!("{u1}/connectors/p/pause")).await?;
     expect_empty(&r, 202).context("PUT /connectors/{c}/pause → 202")?;
     ensure!(target_state(c, f2, "p").await? == "PAUSED", "target state after pause");
+    // §9.2.6: every node reports the connector and its task PAUSED.
+    for node in [f2, leader, f1] {
+        wait_state(c, node, "p", "source", "PAUSED", &["PAUSED"])
+            .await
+            .with_context(|| format!("a paused connector reports connector and task PAUSED on node {node}"))?;
+    }
+    let r = c
+        .get_until(&format!("{u2}/connectors/p/tasks/0/status"), "task 0 PAUSED", |r| r.status == 200 && r.body["state"] == "PAUSED")
+        .await?;
+    expect_task_state(&r.body, 0, "PAUSED", &members).context("GET /connectors/{c}/tasks/0/status of a paused task")?;
+    let r = c.get_reply(&format!("{u2}/connectors/p")).await?;
+    expect_json(&r, 200, &info_with_tasks("p", &source("/tmp/p"), "source", 1)).context("a PAUSED connector keeps its tasks")?;
     let r = c.put_empty(&format!("{u2}/connectors/p/pause")).await?;
     expect_empty(&r, 202).context("PUT /connectors/{c}/pause again → 202 (idempotent)")?;
     ensure!(target_state(c, f1, "p").await? == "PAUSED", "target state after a second pause");
+    wait_state(c, f1, "p", "source", "PAUSED", &["PAUSED"]).await.context("still PAUSED after a second pause")?;
 
     let r = c.put_empty(&format!("{u2}/connectors/p/resume")).await?;
     expect_empty(&r, 202).context("PUT /connectors/{c}/resume → 202")?;
     ensure!(target_state(c, f1, "p").await? == "RUNNING", "target state after resume");
+    for node in [f1, leader, f2] {
+        wait_running(c, node, "p", "source", 1).await.with_context(|| format!("a resumed connector and its task RUNNING on node {node}"))?;
+    }
 
     let r = c.put_empty(&format!("{u1}/connectors/p/stop")).await?;
     expect_empty(&r, 204).context("PUT /connectors/{c}/stop → 204")?;
     ensure!(target_state(c, f2, "p").await? == "STOPPED", "target state after stop");
     let r = c.put_empty(&format!("{u2}/connectors/p/stop")).await?;
     expect_empty(&r, 204).context("PUT /connectors/{c}/stop again → 204 (idempotent)")?;
+    // §2.4: the tasks of a STOPPED connector do not exist (its connector state is checked by
+    // stopped_connectors_report_stopped).
     let r = c.get_reply(&format!("{u2}/connectors/p")).await?;
     expect_json(&r, 200, &info("p", &source("/tmp/p"), "source")).context("a STOPPED connector has zero tasks")?;
+    let r = c.get_reply(&format!("{u2}/connectors/p/tasks")).await?;
+    expect_json(&r, 200, &json!([])).context("GET /connectors/{c}/tasks of a STOPPED connector → []")?;
+    let r = c.get_reply(&format!("{u2}/connectors/p/tasks-config")).await?;
+    expect_json(&r, 200, &json!({})).context("GET /connectors/{c}/tasks-config of a STOPPED connector → {}")?;
+    for node in [f1, leader, f2] {
+        let url = format!("{}/connectors/p/status", c.url(node));
+        c.get_until(&url, "no task statuses", |r| r.status == 200 && r.body["tasks"] == json!([]))
+            .await
+            .with_context(|| format!("GET /connectors/{{c}}/status of a STOPPED connector lists no tasks on node {node}"))?;
+        let url = format!("{}/connectors/p/tasks/0/status", c.url(node));
+        let r = c.get_until(&url, "no task status", |r| r.status != 200).await?;
+        expect_error(&r, 404, "No status found for task p-0")
+            .with_context(|| format!("GET /connectors/{{c}}/tasks/0/status of a STOPPED connector → 404 on node {node}"))?;
+    }
 
+    // §2.5: pausing a STOPPED connector pauses it with zero tasks; resuming regenerates them.
     let r = c.put_empty(&format!("{u1}/connectors/p/pause")).await?;
     expect_empty(&r, 202).context("PUT /connectors/{c}/pause from STOPPED → 202")?;
     ensure!(target_state(c, f2, "p").await? == "PAUSED", "target state after pausing a stopped connector");
+    wait_state(c, f2, "p", "source", "PAUSED", &[]).await.context("a STOPPED connector paused: PAUSED with 0 tasks")?;
+    let r = c.get_reply(&format!("{u2}/connectors/p")).await?;
+    expect_json(&r, 200, &info("p", &source("/tmp/p"), "source")).context("paused from STOPPED: still zero tasks")?;
     let r = c.put_empty(&format!("{u1}/connectors/p/resume")).await?;
     expect_empty(&r, 202).context("PUT /connectors/{c}/resume → 202")?;
     ensure!(target_state(c, f2, "p").await? == "RUNNING", "target state after resuming");
+    wait_running(c, f2, "p", "source", 1).await.context("resumed from STOPPED/PAUSED: connector and a regenerated task RUNNING")?;
+    let r = c.get_reply(&format!("{u2}/connectors/p/tasks")).await?;
+    expect_json(&r, 200, &p_tasks).context("resumed: the task config is regenerated")?;
 
     for action in ["pause", "resume", "stop"] {
         let r = c.put_empty(&format!("{u2}/connectors/nope/{action}")).await?;
         expect_error(&r, 404, "Unknown connector nope").with_context(|| format!("PUT /connectors/{{unknown}}/{action} → 404"))?;
+    }
+    Ok(())
+}
+
+/// §2.1/§2.2/§2.5: a STOPPED connector reports the state STOPPED (written by the worker it is
+/// assigned to) and no tasks — whether it was stopped while running or created STOPPED.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stopped_connectors_report_stopped() {
+    let mut c = Cluster::new(&[]);
+    let res = scenario_stopped_connectors_report_stopped(&mut c).await;
+    c.report(res);
+}
+
+async fn scenario_stopped_connectors_report_stopped(c: &mut Cluster) -> Result<()> {
+    let (leader, f1, f2) = setup(c).await?;
+    let c: &Cluster = c;
+    create(c, f1, "was-running", &sink("/tmp/wr")).await?;
+    wait_running(c, f2, "was-running", "sink", 1).await.context("the connector to stop runs")?;
+    let r = c.put_empty(&format!("{}/connectors/was-running/stop", c.url(f2))).await?;
+    expect_empty(&r, 204).context("PUT /connectors/{c}/stop → 204")?;
+
+    let r = c
+        .post_json(
+            &format!("{}/connectors", c.url(f1)),
+            &json!({ "name": "born-stopped", "config": source("/tmp/bs"), "initial_state": "STOPPED" }),
+        )
+        .await?;
+    expect_json(&r, 201, &info("born-stopped", &source("/tmp/bs"), "source")).context("POST /connectors initial_state=STOPPED → 201")?;
+
+    for node in [f1, leader, f2] {
+        wait_state(c, node, "was-running", "sink", "STOPPED", &[])
+            .await
+            .with_context(|| format!("a connector stopped while RUNNING reports STOPPED with no tasks on node {node}"))?;
+        wait_state(c, node, "born-stopped", "source", "STOPPED", &[])
+            .await
+            .with_context(|| format!("a connector created STOPPED reports STOPPED with no tasks on node {node}"))?;
     }
     Ok(())
 }
@@ -815,7 +1315,7 @@ async fn scenario_source_connector_offsets(c: &mut Cluster) -> Result<()> {
     let r = c
         .post_json(&format!("{u1}/connectors"), &json!({ "name": "src", "config": source("/tmp/src"), "offsets": [initial] }))
         .await?;
-    expect_json(&r, 201, &info("src", &source("/tmp/src"), "source")).context("POST /connectors with initial offsets → 201")?;
+    expect_created(&r, "src", &source("/tmp/src"), "source", 1).context("POST /connectors with initial offsets → 201")?;
 
     let r = c.get_reply(&offsets).await?;
     expect_json(&r, 200, &json!({ "offsets": [initial] })).context("GET /connectors/{c}/offsets (source shape)")?;
@@ -1018,11 +1518,12 @@ async fn scenario_connector_plugins_list_and_config(c: &mut Cluster) -> Result<(
         let list = r.body.as_array().context("not an array")?;
         let pairs: Vec<(String, String)> =
             list.iter().map(|p| (p["class"].as_str().unwrap_or("").into(), p["type"].as_str().unwrap_or("").into())).collect();
-        ensure!(
-            pairs == vec![(FSINK.to_string(), "sink".to_string()), (FSOURCE.to_string(), "source".to_string())],
-            "connector plugins: {}",
-            r.text
-        );
+        let expected: Vec<(String, String)> =
+            [(FSINK, "sink"), (FSOURCE, "source"), (MOCK_SOURCE, "source"), (MOCK_SINK, "sink")]
+                .iter()
+                .map(|(c, t)| (c.to_string(), t.to_string()))
+                .collect();
+        ensure!(pairs == expected, "connector plugins: {}", r.text);
         for p in list {
             let keys: Vec<&String> = p.as_object().context("plugin not an object")?.keys().collect();
             ensure!(keys.len() == 3, "plugin entry has fields {keys:?}");
@@ -1030,7 +1531,7 @@ async fn scenario_connector_plugins_list_and_config(c: &mut Cluster) -> Result<(
         }
         Ok(())
     })()
-    .context("GET /connector-plugins → exactly the FileStream connectors (default connectorsOnly=true)")?;
+    .context("GET /connector-plugins → exactly the FileStream and Mock connectors (default connectorsOnly=true)")?;
     let connectors_only = r.body.clone();
     let r = c.get_reply(&format!("{url}/connector-plugins?connectorsOnly=true")).await?;
     expect_json(&r, 200, &connectors_only).context("GET /connector-plugins?connectorsOnly=true")?;
@@ -1315,6 +1816,7 @@ async fn without_a_leader_writes_and_reads_answer_409_and_health_is_unhealthy() 
 async fn scenario_without_a_leader_writes_and_reads_answer_409_and_health_is_unhealthy(c: &mut Cluster) -> Result<()> {
     let (leader, survivor, other) = setup(c).await?;
     create(c, survivor, "before", &source("/tmp/before")).await?;
+    let before = wait_running(c, survivor, "before", "source", 1).await.context("the connector runs before the outage")?;
     c.node(leader).kill();
     c.node(other).kill();
     let url = c.url(survivor);
@@ -1343,8 +1845,8 @@ async fn scenario_without_a_leader_writes_and_reads_answer_409_and_health_is_unh
     expect_error(&w?, 409, NO_LEADER).context("POST /connectors without a leader → 409")?;
     expect_error(&r?, 409, NO_LEADER).context("GET /connectors (linearizable) without a leader → 409")?;
 
-    // Local reads still answer.
+    // Local reads still answer, with the last statuses this node has seen.
     let r = c.get_reply(&format!("{url}/connectors/before/status")).await?;
-    expect_json(&r, 200, &unassigned("before", "source")).context("GET /connectors/{c}/status (local) without a leader → 200")?;
+    expect_json(&r, 200, &before).context("GET /connectors/{c}/status (local) without a leader → 200, the last known status")?;
     Ok(())
 }

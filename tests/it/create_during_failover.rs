@@ -16,11 +16,20 @@ const ROUNDS: u64 = 5;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn create_on_a_follower_while_the_leader_is_killed_is_never_duplicated_or_lost() {
     let mut c = Cluster::new(&[]);
-    let res = scenario(&mut c).await;
+    let res = scenario(&mut c, false).await;
     c.report(res);
 }
 
-async fn scenario(c: &mut Cluster) -> Result<()> {
+/// The same, and afterwards every node reports every connector and its task RUNNING (exactly,
+/// without failures or restarts: a leader change is routine, not a connector failure).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_creates_during_leader_kills_every_connector_reports_running() {
+    let mut c = Cluster::new(&[]);
+    let res = scenario(&mut c, true).await;
+    c.report(res);
+}
+
+async fn scenario(c: &mut Cluster, check_statuses: bool) -> Result<()> {
     c.form(3).await?;
     c.wait_voters(1, 3).await?;
     let seed = RandomState::new();
@@ -138,6 +147,62 @@ async fn scenario(c: &mut Cluster) -> Result<()> {
         .await
         .with_context(|| format!("node {id} never converged on the connectors {names:?}"))?;
     }
-    eprintln!("create during failover: answers {statuses:?}; connectors now {names:?}");
+
+    // Every connector that exists runs, once: its connector and its one FileStreamSource task
+    // each run on exactly one node's worker (never twice, never lost after a 201).
+    let c: &Cluster = c;
+    for name in &names {
+        for unit in [name.clone(), format!("{name}-0")] {
+            let last = std::cell::RefCell::new(Vec::new());
+            let last = &last;
+            let unit = &unit;
+            wait_for(DEADLINE, || async move {
+                let mut on = Vec::new();
+                for id in 1..=3u64 {
+                    let units = c.get(&format!("{}/cluster/worker", c.url(id))).await.ok()?.1["units"].clone();
+                    if units.as_array()?.iter().any(|u| u["unit"] == json!(unit) && u["running"] == true) {
+                        on.push(id);
+                    }
+                }
+                *last.borrow_mut() = on.clone();
+                (on.len() == 1).then_some(())
+            })
+            .await
+            .with_context(|| format!("{unit} never ran on exactly one node; last seen running on {:?}", last.borrow()))?;
+        }
+    }
+
+    if check_statuses {
+        // Every node reports each connector and its task RUNNING on members, each on the
+        // worker its status names.
+        let members = c.member_worker_ids();
+        for name in &names {
+            for id in 1..=3 {
+                let url = format!("{}/connectors/{name}/status", c.url(id));
+                let running = |b: &Value| {
+                    b["connector"]["state"] == "RUNNING"
+                        && b["tasks"].as_array().map(|t| t.len() == 1 && t[0]["state"] == "RUNNING").unwrap_or(false)
+                };
+                let r = c.get_until(&url, &format!("{name} RUNNING with its task on node {id}"), |r| r.status == 200 && running(&r.body)).await?;
+                let (cw, tw) = (r.body["connector"]["worker_id"].as_str().unwrap_or(""), r.body["tasks"][0]["worker_id"].as_str().unwrap_or(""));
+                ensure!(members.iter().any(|m| m == cw) && members.iter().any(|m| m == tw), "{name}: worker ids not members {members:?}: {}", r.text);
+                let expected = json!({
+                    "name": name, "connector": { "state": "RUNNING", "worker_id": cw },
+                    "tasks": [{ "id": 0, "state": "RUNNING", "worker_id": tw }], "type": "source",
+                });
+                ensure!(r.body == expected, "{name}: status on node {id}: {}", r.text);
+            }
+            for unit in [name.clone(), format!("{name}-0")] {
+                wait_for(DEADLINE, || async {
+                    let r = c.get_reply(&format!("{}/connectors/{name}/status", c.url(1))).await.ok()?;
+                    let w = if unit == *name { &r.body["connector"]["worker_id"] } else { &r.body["tasks"][0]["worker_id"] };
+                    c.runs_unit(w.as_str()?, &unit).await.ok()?.then_some(())
+                })
+                .await
+                .with_context(|| format!("{unit} is not running on the worker its status names"))?;
+            }
+        }
+    }
+    eprintln!("create during failover: answers {statuses:?}; connectors now {names:?}, each unit running once");
     Ok(())
 }
