@@ -115,6 +115,9 @@ struct NodeArgs {
     /// Do not restart failed connectors and tasks automatically (Kafka Connect's behaviour).
     #[arg(long)]
     no_auto_restart: bool,
+    /// How long a connector's start or task-config generation may take before it fails.
+    #[arg(long, default_value_t = 10_000)]
+    plugin_call_timeout_ms: u64,
 }
 
 impl NodeArgs {
@@ -137,7 +140,7 @@ impl NodeArgs {
             worker: WorkerSettings {
                 lease: Duration::from_millis(self.lease_ms),
                 stop_timeout: Duration::from_millis(self.task_stop_timeout_ms),
-                call_timeout: Duration::from_secs(10),
+                call_timeout: Duration::from_millis(self.plugin_call_timeout_ms),
                 check_interval: Duration::from_millis(200),
                 restart: RestartPolicy {
                     enabled: !self.no_auto_restart,

@@ -209,7 +209,7 @@ const FILE_SINK_KEYS: &[ConfigKey] = &[key(
 )];
 
 const MOCK_KEYS: &[ConfigKey] = &[
-    key("mock_mode", T::String, D::Value(""), C::OneOf(&["", "none", "connector-failure", "task-failure"]), I::High, None, -1,
+    key("mock_mode", T::String, D::Value(""), C::OneOf(&["", "none", "connector-failure", "task-failure", "connector-block"]), I::High, None, -1,
         "mock_mode", "connector-failure: the connector fails after delay_ms; task-failure: its task fails after delay_ms"),
     key("delay_ms", T::Long, D::Value("15000"), C::None, I::High, None, -1, "delay_ms",
         "Milliseconds before the failure of mock_mode"),

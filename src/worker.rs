@@ -227,6 +227,7 @@ impl Worker {
                 tracing::info!(units = ?restart.iter().map(ToString::to_string).collect::<Vec<_>>(), "Restarting on request.");
                 self.stop_units(&mut units, |u| restart.contains(u)).await;
             }
+            let restarting: std::collections::HashSet<WorkUnit> = restart.into_iter().collect();
 
             // Start what is ours and not running; pass target-state changes to the rest.
             for (u, (spec, target, revoking)) in wanted {
@@ -242,7 +243,7 @@ impl Worker {
                         });
                     }
                     None => {
-                        let handle = self.start_unit(spec, target);
+                        let handle = self.start_unit(spec, target, restarting.contains(&u));
                         units.insert(u, handle);
                     }
                 }
@@ -250,13 +251,13 @@ impl Worker {
         }
     }
 
-    fn start_unit(&self, spec: UnitSpec, target: TargetState) -> UnitHandle {
+    fn start_unit(&self, spec: UnitSpec, target: TargetState, restarting: bool) -> UnitHandle {
         let (target_tx, target_rx) = watch::channel(target);
         let (stop_tx, stop_rx) = watch::channel(false);
         self.stats.started(&spec.unit, spec.epoch);
         tracing::info!(unit = %spec.unit, epoch = spec.epoch, "Starting unit.");
         let sup = Supervisor { node: self.node.clone(), settings: self.settings.clone(), spec: spec.clone() };
-        let join = tokio::spawn(sup.run(target_rx, stop_rx));
+        let join = tokio::spawn(sup.run(target_rx, stop_rx, restarting));
         UnitHandle { spec, target: target_tx, stop: stop_tx, join }
     }
 
@@ -355,8 +356,12 @@ impl Supervisor {
         }
     }
 
-    async fn run(self, mut target: watch::Receiver<TargetState>, mut stop: watch::Receiver<bool>) {
+    async fn run(self, mut target: watch::Receiver<TargetState>, mut stop: watch::Receiver<bool>, restarting: bool) {
         let mut restarts = 0u32;
+        if restarting {
+            // Kafka Connect's `onRestart`: the unit is being restarted on request.
+            self.report(UnitState::Restarting, None, 0, None).await;
+        }
         loop {
             if *stop.borrow() {
                 return;

@@ -1,7 +1,8 @@
 //! Kafka Connect's test plugins `org.apache.kafka.connect.tools.MockSourceConnector` and
 //! `MockSinkConnector`: they need no external system. `mock_mode` = `connector-failure` fails
 //! the connector after `delay_ms`; `task-failure` fails its task after `delay_ms`; anything
-//! else runs until stopped. One task, as in Kafka Connect.
+//! else runs until stopped. One task, as in Kafka Connect. `connector-block` (ours, after Kafka
+//! Connect's `BlockingConnectorTest`) blocks forever in `start`, to show it stalls nothing else.
 
 use std::time::{Duration, Instant};
 
@@ -23,6 +24,12 @@ pub struct MockConnector {
 
 impl ConnectorInstance for MockConnector {
     fn start(&mut self, config: &ConfigMap) -> Result<(), ConnectError> {
+        if config.get("mock_mode").map(String::as_str) == Some("connector-block") {
+            // Blocks its (blocking-pool) thread for good, as a hung plugin would.
+            loop {
+                std::thread::sleep(Duration::from_secs(3600));
+            }
+        }
         self.config = config.clone();
         if config.get("mock_mode").map(String::as_str) == Some("connector-failure") {
             self.fail_at = Some(Instant::now() + delay(config));

@@ -260,3 +260,44 @@ async fn auto_restart(c: &mut Cluster) -> anyhow::Result<()> {
     assert_eq!(s["connector"]["state"], "RUNNING");
     Ok(())
 }
+
+/// A connector that blocks in `start` stalls neither the planner nor other units: it fails
+/// after the plugin-call timeout while another connector created after it runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blocking_connector_stalls_nothing_else() {
+    let mut c = Cluster::new(&["--plugin-call-timeout-ms", "1000", "--no-auto-restart"]);
+    let res = blocking(&mut c).await;
+    c.report(res);
+}
+
+async fn blocking(c: &mut Cluster) -> anyhow::Result<()> {
+    c.form(3).await?;
+    for (name, mode) in [("stuck", "connector-block"), ("fine", "none")] {
+        let body = json!({ "name": name, "config": {
+            "connector.class": "org.apache.kafka.connect.tools.MockSourceConnector", "mock_mode": mode } });
+        let resp = c.http.post(format!("{}/connectors", c.url(1))).json(&body).send().await?;
+        anyhow::ensure!(resp.status().as_u16() == 201, "create {name}: {}", resp.text().await?);
+    }
+    // The healthy connector and its task run although the other one hangs in start().
+    wait_for(DEADLINE, || async {
+        let s = c.get(&format!("{}/connectors/fine/status", c.url(2))).await.ok()?.1;
+        (s["connector"]["state"] == "RUNNING" && s["tasks"][0]["state"] == "RUNNING").then_some(())
+    })
+    .await?;
+    // The hung one fails with a clear trace once its start exceeds the timeout.
+    let s = wait_for(DEADLINE, || async {
+        let s = c.get(&format!("{}/connectors/stuck/status", c.url(3))).await.ok()?.1;
+        (s["connector"]["state"] == "FAILED").then_some(s)
+    })
+    .await?;
+    assert!(s["connector"]["trace"].as_str().unwrap_or("").contains("did not return within 1000 ms"), "{s}");
+    // And the cluster still takes writes and plans: a pause is applied and reported.
+    let resp = c.http.put(format!("{}/connectors/fine/pause", c.url(3))).send().await?;
+    assert_eq!(resp.status().as_u16(), 202);
+    wait_for(DEADLINE, || async {
+        let s = c.get(&format!("{}/connectors/fine/status", c.url(1))).await.ok()?.1;
+        (s["connector"]["state"] == "PAUSED").then_some(())
+    })
+    .await?;
+    Ok(())
+}
