@@ -26,11 +26,14 @@ impl ConnectorInstance for FileSource {
     /// "Only one input stream makes sense": one task, whatever `tasks.max` says.
     fn task_configs(&mut self, _max_tasks: usize) -> Result<Vec<ConfigMap>, ConnectError> {
         let mut task = ConfigMap::new();
-        for key in ["file", "topic", "batch.size"] {
+        for key in ["file", "topic"] {
             if let Some(v) = self.config.get(key) {
                 task.insert(key.to_string(), v.clone());
             }
         }
+        // As Kafka Connect: the batch size is always passed on, 2000 by default.
+        let batch = self.config.get("batch.size").cloned().unwrap_or_else(|| "2000".to_string());
+        task.insert("batch.size".to_string(), batch);
         Ok(vec![task])
     }
 }

@@ -166,11 +166,13 @@ fn info_with_tasks(name: &str, config: &Value, ty: &str, tasks: usize) -> Value 
 /// `topic` and `batch.size` as configured, plus the `task.class` the worker adds (§1.4.1).
 fn source_task_config(config: &Value) -> Value {
     let mut task = serde_json::Map::new();
-    for key in ["file", "topic", "batch.size"] {
+    for key in ["file", "topic"] {
         if let Some(v) = config.get(key) {
             task.insert(key.to_string(), v.clone());
         }
     }
+    // Kafka Connect always passes the batch size on, with its default of 2000.
+    task.insert("batch.size".into(), config.get("batch.size").cloned().unwrap_or(json!("2000")));
     task.insert("task.class".into(), json!(FSOURCE_TASK));
     Value::Object(task)
 }
