@@ -89,13 +89,7 @@ pub fn plan(state: &State, nodes: &[NodeView], leader_for: Duration, s: &PlanSet
     unplaced.extend(desired.iter().filter(|u| !state.assignments.contains_key(*u)).cloned());
     // Place each connector's units together (its connector unit, then its tasks in order),
     // which keeps both the per-connector and the per-node spread within one.
-    unplaced.sort_by(|a, b| {
-        let key = |u: &WorkUnit| match u {
-            WorkUnit::Connector(c) => (c.clone(), 0u8, 0u32),
-            WorkUnit::Task { connector, task } => (connector.clone(), 1, *task),
-        };
-        key(a).cmp(&key(b))
-    });
+    unplaced.sort_by_key(placement_key);
 
     let mut placed_any = false;
     for unit in &unplaced {
@@ -126,76 +120,121 @@ pub fn plan(state: &State, nodes: &[NodeView], leader_for: Duration, s: &PlanSet
     commands
 }
 
-/// Units to revoke so that, once re-placed, per connector and per node max − min ≤ 1.
+/// Units to revoke so that, once re-placed, the cluster is better balanced per node and per
+/// connector. Greedy: repeatedly pick the single move (a unit leaving its node and placed by
+/// the placement rule) that lowers the imbalance most, until none does; then check the set as
+/// the next round will place it (`settle_revokes`).
 fn rebalance(held: &BTreeMap<NodeId, Vec<WorkUnit>>, nodes: &[NodeId]) -> Vec<WorkUnit> {
-    let n = nodes.len();
-    let mut keep: BTreeMap<NodeId, Vec<WorkUnit>> =
-        nodes.iter().map(|id| (*id, held.get(id).cloned().unwrap_or_default())).collect();
-    let mut revoke = Vec::new();
-
-    // Per connector: no node holds more than ceil(count / n) of one connector's units, and at
-    // most `count mod n` nodes hold the ceiling.
-    let mut by_conn: BTreeMap<String, usize> = BTreeMap::new();
-    for units in keep.values() {
-        for u in units {
-            *by_conn.entry(u.connector().to_string()).or_default() += 1;
-        }
+    let mut at: BTreeMap<WorkUnit, NodeId> =
+        held.iter().flat_map(|(n, units)| units.iter().map(move |u| (u.clone(), *n))).collect();
+    let mut total: BTreeMap<NodeId, usize> = nodes.iter().map(|n| (*n, 0)).collect();
+    let mut per_conn: BTreeMap<(NodeId, String), usize> = BTreeMap::new();
+    for (u, n) in &at {
+        *total.get_mut(n).expect("placeable node") += 1;
+        *per_conn.entry((*n, u.connector().to_string())).or_default() += 1;
     }
-    for (conn, count) in &by_conn {
-        let (lo, extra) = (count / n, count % n);
-        let hi = lo + usize::from(extra > 0);
-        let mut at_hi = 0;
-        // Visit the nodes holding the most of this connector first.
-        let mut order: Vec<NodeId> = nodes.to_vec();
-        order.sort_by_key(|id| std::cmp::Reverse(keep[id].iter().filter(|u| u.connector() == conn).count()));
-        for id in order {
-            let mine: Vec<WorkUnit> = keep[&id].iter().filter(|u| u.connector() == conn).cloned().collect();
-            let allowed = if mine.len() >= hi && at_hi < extra {
-                at_hi += 1;
-                hi
-            } else {
-                lo
-            };
-            if mine.len() > allowed {
-                // Give up the highest-numbered units first.
-                for u in mine.iter().rev().take(mine.len() - allowed) {
-                    revoke.push(u.clone());
-                    keep.get_mut(&id).expect("node").retain(|x| x != u);
-                }
+    let mut moved: std::collections::BTreeSet<WorkUnit> = std::collections::BTreeSet::new();
+    loop {
+        let current = imbalance(&total, &per_conn);
+        let mut best: Option<(usize, WorkUnit, NodeId, NodeId)> = None;
+        for (u, src) in &at {
+            if moved.contains(u) {
+                continue;
+            }
+            let c = u.connector().to_string();
+            let pc = |n: NodeId| per_conn.get(&(n, c.clone())).copied().unwrap_or(0);
+            let tl = |n: NodeId| total[&n];
+            // Where the placement rule would put it once it left `src`.
+            let dest = nodes
+                .iter()
+                .copied()
+                .min_by_key(|n| if *n == *src { (pc(*n) - 1, tl(*n) - 1, *n) } else { (pc(*n), tl(*n), *n) })
+                .expect("nodes");
+            if dest == *src {
+                continue;
+            }
+            // The measure after the move, computed incrementally.
+            let sq = |x: usize| x * x;
+            let after = current - sq(tl(*src)) - sq(tl(dest)) + sq(tl(*src) - 1) + sq(tl(dest) + 1) - sq(pc(*src))
+                - sq(pc(dest))
+                + sq(pc(*src) - 1)
+                + sq(pc(dest) + 1);
+            if after < current && best.as_ref().map(|b| after < b.0).unwrap_or(true) {
+                best = Some((after, u.clone(), *src, dest));
+            }
+        }
+        let Some((_, u, src, dest)) = best else { break };
+        let c = u.connector().to_string();
+        *total.get_mut(&src).expect("node") -= 1;
+        *total.get_mut(&dest).expect("node") += 1;
+        *per_conn.get_mut(&(src, c.clone())).expect("held") -= 1;
+        *per_conn.entry((dest, c)).or_default() += 1;
+        at.insert(u.clone(), dest);
+        moved.insert(u);
+    }
+    settle_revokes(held, nodes, moved.into_iter().collect())
+}
+
+/// Sum of squared loads, per node and per (node, connector): lower is better balanced.
+fn imbalance(total: &BTreeMap<NodeId, usize>, per_conn: &BTreeMap<(NodeId, String), usize>) -> usize {
+    total.values().map(|l| l * l).sum::<usize>() + per_conn.values().map(|l| l * l).sum::<usize>()
+}
+
+/// Keep only revokes that pay off: simulate the next round's placement (the same rule as
+/// `plan`) of the revoked units; drop any unit that would land back on its own node, and revoke
+/// nothing unless the result is strictly better balanced. The imbalance measure strictly
+/// decreases with every rebalancing round, so rebalancing always stops: no revoke storms.
+fn settle_revokes(held: &BTreeMap<NodeId, Vec<WorkUnit>>, nodes: &[NodeId], revoke: Vec<WorkUnit>) -> Vec<WorkUnit> {
+    if revoke.is_empty() {
+        return revoke;
+    }
+    let from: BTreeMap<&WorkUnit, NodeId> =
+        held.iter().flat_map(|(n, units)| units.iter().map(move |u| (u, *n))).collect();
+    let mut total: BTreeMap<NodeId, usize> = nodes.iter().map(|n| (*n, 0)).collect();
+    let mut per_conn: BTreeMap<(NodeId, String), usize> = BTreeMap::new();
+    for (n, units) in held {
+        if let Some(t) = total.get_mut(n) {
+            *t += units.len();
+            for u in units {
+                *per_conn.entry((*n, u.connector().to_string())).or_default() += 1;
             }
         }
     }
-
-    // Per node: the same rule on totals, counting what per-connector revokes leave behind
-    // (revoked units come back to the least loaded nodes).
-    let count: usize = keep.values().map(Vec::len).sum::<usize>() + revoke.len();
-    let (lo, extra) = (count / n, count % n);
-    let hi = lo + usize::from(extra > 0);
-    let mut order: Vec<NodeId> = nodes.to_vec();
-    order.sort_by_key(|id| std::cmp::Reverse(keep[id].len()));
-    let mut at_hi = 0;
-    for id in order {
-        let len = keep[&id].len();
-        let allowed = if len >= hi && at_hi < extra {
-            at_hi += 1;
-            hi
-        } else {
-            lo
-        };
-        if len > allowed {
-            // Give up units of the connectors this node holds most of.
-            let mut units = keep[&id].clone();
-            let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-            for u in &units {
-                *counts.entry(u.connector().to_string()).or_default() += 1;
-            }
-            units.sort_by_key(|u| (std::cmp::Reverse(counts[u.connector()]), std::cmp::Reverse(u.clone())));
-            revoke.extend(units.into_iter().take(len - allowed));
+    let before = imbalance(&total, &per_conn);
+    let mut order = revoke;
+    order.sort_by_key(placement_key);
+    let mut kept = Vec::new();
+    for u in order {
+        let Some(&src) = from.get(&u) else { continue };
+        let c = u.connector().to_string();
+        // Take it off its node, then place it as the next round will.
+        *total.get_mut(&src).expect("node") -= 1;
+        *per_conn.get_mut(&(src, c.clone())).expect("held") -= 1;
+        let best = nodes
+            .iter()
+            .min_by_key(|n| (per_conn.get(&(**n, c.clone())).copied().unwrap_or(0), total[*n], **n))
+            .copied()
+            .expect("nodes");
+        *total.get_mut(&best).expect("node") += 1;
+        *per_conn.entry((best, c)).or_default() += 1;
+        if best != src {
+            kept.push(u);
         }
     }
-    revoke.sort();
-    revoke.dedup();
-    revoke
+    if imbalance(&total, &per_conn) < before {
+        kept.sort();
+        kept
+    } else {
+        Vec::new()
+    }
+}
+
+/// The order in which units are placed: each connector's units together, connector first.
+fn placement_key(u: &WorkUnit) -> (String, u8, u32) {
+    match u {
+        WorkUnit::Connector(c) => (c.clone(), 0, 0),
+        WorkUnit::Task { connector, task } => (connector.clone(), 1, *task),
+    }
 }
 
 /// Planner settings as the node runs them.
@@ -344,6 +383,26 @@ mod tests {
         assert_eq!(moved, 7, "30 units over 4 nodes: the new node takes 7");
         let unmoved_epochs_kept = before.iter().filter(|(u, a)| s.assignments[*u].node == a.node).all(|(u, a)| s.assignments[u].epoch == a.epoch);
         assert!(unmoved_epochs_kept, "units that did not move keep their epoch (were not restarted)");
+    }
+
+    #[test]
+    fn rebalancing_always_settles_without_storms() {
+        // Many shapes of connectors and cluster sizes: the planner reaches a quiet round in a
+        // few rounds, balanced, after nodes join one by one.
+        for shape in [vec![("a", 1)], vec![("a", 0), ("b", 1)], vec![("a", 2), ("b", 2), ("c", 2)], vec![("a", 5), ("b", 1), ("c", 0)], vec![("a", 9), ("b", 3)]] {
+            let mut s = state(&shape);
+            let mut nodes = vec![node(1, 0)];
+            settle(&mut s, &nodes);
+            for id in 2..=5 {
+                nodes.push(node(id, 0));
+                let (rounds, _) = settle(&mut s, &nodes);
+                assert!(rounds <= 4, "{shape:?} with {id} nodes took {rounds} rounds");
+                let ids: Vec<NodeId> = nodes.iter().map(|n| n.id).collect();
+                let l = loads(&s);
+                let counts: Vec<usize> = ids.iter().map(|n| l.get(n).copied().unwrap_or(0)).collect();
+                assert!(counts.iter().max().unwrap() - counts.iter().min().unwrap() <= 1, "{shape:?}: {counts:?}");
+            }
+        }
     }
 
     #[test]

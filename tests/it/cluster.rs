@@ -159,6 +159,12 @@ async fn scenario_a_fourth_node_joins_as_learner_by_snapshot_and_replaces_a_remo
     c.start(4, &[]);
     c.wait_up(4).await?;
     c.wait_members(1, &[1, 2, 3, 4]).await?;
+    // Its SIGTERM marked it as leaving; the restart re-registers it (in the background).
+    wait_for(DEADLINE, || async {
+        let s = c.status(1).await.ok()?;
+        s["members"].as_array()?.iter().any(|m| m["id"] == 4 && m["leaving"] == false).then_some(())
+    })
+    .await?;
 
     // Removing a voter promotes the learner; the request goes through node 4 (forwarded).
     let leader = c.leader(1).await?;
