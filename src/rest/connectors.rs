@@ -20,7 +20,7 @@ use raftconnect_storage::{Command, Response as ApplyResponse, State as RState};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use super::{ApiError, AppState};
+use super::{parse_json, ApiError, AppState};
 use crate::plugins;
 use crate::validation;
 
@@ -129,27 +129,9 @@ fn created(name: &str, body: Value) -> Response {
 // Request bodies
 // ---------------------------------------------------------------------------------------------
 
-/// Parse a JSON body into `T`, naming the offending field on error.
-fn parse_body<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
-    if body.is_empty() {
-        return Err(ApiError::bad_request("Request body is empty; a JSON object was expected"));
-    }
-    let de = &mut serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        // A syntax error has no meaningful field path (serde_path_to_error shows '?').
-        if path == "." || path.is_empty() || inner.is_syntax() || inner.is_eof() {
-            ApiError::bad_request(format!("Invalid JSON in request body: {inner}"))
-        } else {
-            ApiError::bad_request(format!("Invalid value for field '{path}': {inner}"))
-        }
-    })
-}
-
 /// A config map from JSON: strings as they are, numbers and booleans as their text (as
 /// Jackson coerces them); `null` kept as None (an error for create/update, a delete for PATCH).
-fn config_values(raw: BTreeMap<String, Value>) -> Result<BTreeMap<String, Option<String>>, ApiError> {
+pub(super) fn config_values(raw: BTreeMap<String, Value>) -> Result<BTreeMap<String, Option<String>>, ApiError> {
     raw.into_iter()
         .map(|(k, v)| match v {
             Value::String(s) => Ok((k, Some(s))),
@@ -171,7 +153,7 @@ const NULL_VALUE: &str = "Null value can not be supplied as the configuration va
 
 /// Split a create/update config into its values and the keys given as `null` (each of which
 /// is a validation error, reported by [`validate_config`] together with the others).
-fn split_nulls(values: BTreeMap<String, Option<String>>) -> (ConfigMap, Vec<String>) {
+pub(super) fn split_nulls(values: BTreeMap<String, Option<String>>) -> (ConfigMap, Vec<String>) {
     let mut config = ConfigMap::new();
     let mut nulls = Vec::new();
     for (k, v) in values {
@@ -475,7 +457,7 @@ async fn list(State(s): State<AppState>, RawQuery(q): RawQuery) -> Result<Json<V
 
 /// `POST /connectors`: 201 + Location, 409 if it exists, 400 if invalid.
 async fn create(State(s): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
-    let req: CreateRequest = parse_body(&body)?;
+    let req: CreateRequest = parse_json(&body)?;
     let name = req.name.trim().to_string();
     check_name(&name)?;
     let (config, nulls) = split_nulls(config_values(req.config)?);
@@ -522,7 +504,7 @@ async fn config(State(s): State<AppState>, Path(name): Path<String>) -> Result<J
 /// `PUT /connectors/{c}/config`: 201 if created, 200 if updated.
 async fn put_config(State(s): State<AppState>, Path(name): Path<String>, body: Bytes) -> Result<Response, ApiError> {
     check_name(&name)?;
-    let raw: BTreeMap<String, Value> = parse_body(&body)?;
+    let raw: BTreeMap<String, Value> = parse_json(&body)?;
     let (config, nulls) = split_nulls(config_values(raw)?);
     let config = with_name(&name, config)?;
     validate_config(&config, &nulls)?;
@@ -557,7 +539,7 @@ async fn put_config(State(s): State<AppState>, Path(name): Path<String>, body: B
 
 /// `PATCH /connectors/{c}/config` (KIP-477): `null` deletes a key.
 async fn patch_config(State(s): State<AppState>, Path(name): Path<String>, body: Bytes) -> Result<Json<Value>, ApiError> {
-    let raw: BTreeMap<String, Value> = parse_body(&body)?;
+    let raw: BTreeMap<String, Value> = parse_json(&body)?;
     let patch = config_values(raw)?;
     let current = read(&s, |st| st.connectors.get(&name).map(|c| c.config.clone())).await?.ok_or_else(|| not_found(&name))?;
     let mut config = current;
@@ -782,7 +764,7 @@ async fn stopped_connector_type(s: &AppState, name: &str) -> Result<&'static str
 
 /// `PATCH /connectors/{c}/offsets`: only while STOPPED.
 async fn alter_offsets(State(s): State<AppState>, Path(name): Path<String>, body: Bytes) -> Result<Json<Value>, ApiError> {
-    let req: OffsetsBody = parse_body(&body)?;
+    let req: OffsetsBody = parse_json(&body)?;
     let entries = match req.offsets {
         Some(e) if !e.is_empty() => e,
         _ => return Err(ApiError::bad_request("Partitions / offsets need to be provided for an alter offsets request")),

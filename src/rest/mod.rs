@@ -91,12 +91,22 @@ pub fn encode_path(name: &str) -> String {
         .collect()
 }
 
-/// Parse a JSON body with a message that names the problem (field, line and column).
+/// Parse a JSON body strictly; a bad value is reported with the path of the field it is in.
 pub fn parse_json<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
     if body.is_empty() {
         return Err(ApiError::bad_request("Request body is empty; a JSON object was expected"));
     }
-    serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("Invalid JSON in request body: {e}")))
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        // A syntax error has no meaningful field path (serde_path_to_error shows '?').
+        if path == "." || path.is_empty() || inner.is_syntax() || inner.is_eof() {
+            ApiError::bad_request(format!("Invalid JSON in request body: {inner}"))
+        } else {
+            ApiError::bad_request(format!("Invalid value for field '{path}': {inner}"))
+        }
+    })
 }
 
 /// Refuse a declared body over [`MAX_REST_BODY`] before reading it, with Kafka Connect's error

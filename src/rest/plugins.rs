@@ -66,23 +66,7 @@ fn short_name(class: &str) -> &str {
 /// `PUT /connector-plugins/{plugin}/config/validate`: 200 with `ConfigInfos`, even when invalid.
 async fn validate(Path(name): Path<String>, body: Bytes) -> Result<Json<Value>, ApiError> {
     let raw: BTreeMap<String, Value> = parse_json(&body)?;
-    let mut config = BTreeMap::new();
-    let mut nulls = Vec::new();
-    for (k, v) in raw {
-        match v {
-            Value::String(s) => {
-                config.insert(k, s);
-            }
-            Value::Number(n) => {
-                config.insert(k, n.to_string());
-            }
-            Value::Bool(b) => {
-                config.insert(k, b.to_string());
-            }
-            Value::Null => nulls.push(k),
-            _ => return Err(ApiError::bad_request(format!("Invalid value for field '{k}': expected a string"))),
-        }
-    }
+    let (config, nulls) = super::connectors::split_nulls(super::connectors::config_values(raw)?);
     let class = match config.get("connector.class") {
         Some(c) => c.clone(),
         None => {
