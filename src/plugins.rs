@@ -258,8 +258,6 @@ pub struct Plugin {
     pub ty: PluginType,
     pub version: &'static str,
     pub config: &'static [ConfigKey],
-    /// For connectors: the most tasks it ever generates (FileStreamSource: 1).
-    pub max_tasks: Option<u32>,
     /// For connectors: how to run them.
     pub runtime: Option<Runtime>,
 }
@@ -274,7 +272,6 @@ pub const PLUGINS: &[Plugin] = &[
         ty: PluginType::Sink,
         version: KAFKA_VERSION,
         config: FILE_SINK_KEYS,
-        max_tasks: None,
         runtime: Some(Runtime {
             connector: crate::connectors::file::sink,
             task: crate::connectors::file::task,
@@ -287,7 +284,6 @@ pub const PLUGINS: &[Plugin] = &[
         ty: PluginType::Source,
         version: KAFKA_VERSION,
         config: FILE_SOURCE_KEYS,
-        max_tasks: Some(1),
         runtime: Some(Runtime {
             connector: crate::connectors::file::source,
             task: crate::connectors::file::task,
@@ -300,7 +296,6 @@ pub const PLUGINS: &[Plugin] = &[
         ty: PluginType::Source,
         version: KAFKA_VERSION,
         config: MOCK_KEYS,
-        max_tasks: Some(1),
         runtime: Some(Runtime {
             connector: crate::connectors::mock::connector,
             task: crate::connectors::mock::task,
@@ -313,7 +308,6 @@ pub const PLUGINS: &[Plugin] = &[
         ty: PluginType::Sink,
         version: KAFKA_VERSION,
         config: MOCK_KEYS,
-        max_tasks: Some(1),
         runtime: Some(Runtime {
             connector: crate::connectors::mock::connector,
             task: crate::connectors::mock::task,
@@ -326,7 +320,6 @@ pub const PLUGINS: &[Plugin] = &[
         ty: PluginType::Converter,
         version: KAFKA_VERSION,
         config: JSON_CONVERTER_KEYS,
-        max_tasks: None,
         runtime: None,
     },
     Plugin {
@@ -335,7 +328,6 @@ pub const PLUGINS: &[Plugin] = &[
         ty: PluginType::Converter,
         version: KAFKA_VERSION,
         config: STRING_CONVERTER_KEYS,
-        max_tasks: None,
         runtime: None,
     },
     Plugin {
@@ -344,7 +336,6 @@ pub const PLUGINS: &[Plugin] = &[
         ty: PluginType::Converter,
         version: KAFKA_VERSION,
         config: &[],
-        max_tasks: None,
         runtime: None,
     },
     Plugin {
@@ -353,7 +344,6 @@ pub const PLUGINS: &[Plugin] = &[
         ty: PluginType::HeaderConverter,
         version: KAFKA_VERSION,
         config: &[],
-        max_tasks: None,
         runtime: None,
     },
     Plugin {
@@ -362,7 +352,6 @@ pub const PLUGINS: &[Plugin] = &[
         ty: PluginType::HeaderConverter,
         version: KAFKA_VERSION,
         config: JSON_CONVERTER_KEYS,
-        max_tasks: None,
         runtime: None,
     },
     Plugin {
@@ -371,7 +360,6 @@ pub const PLUGINS: &[Plugin] = &[
         ty: PluginType::HeaderConverter,
         version: KAFKA_VERSION,
         config: STRING_CONVERTER_KEYS,
-        max_tasks: None,
         runtime: None,
     },
 ];

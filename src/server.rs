@@ -74,8 +74,6 @@ pub enum NodeError {
     Join(RaftNodeError),
     #[error(transparent)]
     Raft(#[from] RaftNodeError),
-    #[error("HTTP server: {0}")]
-    Serve(std::io::Error),
     #[error("invalid settings: {0}")]
     Settings(String),
 }

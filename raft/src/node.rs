@@ -145,10 +145,6 @@ impl RaftNode {
         &self.state
     }
 
-    pub fn client(&self) -> &RpcClient {
-        &self.client
-    }
-
     pub async fn is_initialized(&self) -> bool {
         self.raft.is_initialized().await.unwrap_or(false)
     }

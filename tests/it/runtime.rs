@@ -83,11 +83,6 @@ async fn wait_settled(c: &Cluster, ids: &[u64]) -> anyhow::Result<BTreeMap<Strin
     res.map_err(|e| anyhow::anyhow!("{e}; last: {}", last.borrow()))
 }
 
-/// How many stale writes the zombie attempted (each was rejected by the epoch check above).
-fn tracing_note(late: usize) {
-    eprintln!("zombie: {late} status write(s) under stale epochs reached the log and were rejected");
-}
-
 /// Units that stayed on their node kept their epoch and were started once; returns how many moved.
 fn check_unmoved_not_restarted(before: &BTreeMap<String, Run>, after: &BTreeMap<String, Run>) -> anyhow::Result<usize> {
     let mut moved = 0;
@@ -220,23 +215,8 @@ async fn zombie(c: &mut Cluster) -> anyhow::Result<()> {
         assert!(settled[unit].epoch > stale_epochs[unit], "{unit} runs under a new epoch");
         assert!(settled[unit].epoch >= after[unit].epoch);
     }
-    // Whatever the zombie wrote under its old epochs after the move was rejected: no status
-    // or offset in the state carries one of them.
-    let log = c.log(leader).await?;
-    let late = log
-        .iter()
-        .filter(|e| e["index"].as_u64().unwrap_or(0) > moved_index && e["command"]["node"] == json!(zombie))
-        .filter(|e| e["command"]["type"] == "report_status")
-        .filter(|e| {
-            let unit = e["command"]["unit"].clone();
-            let name = match (&unit["connector"], &unit["task"]) {
-                (Value::String(c), Value::Null) => c.clone(),
-                _ => format!("{}-{}", unit["task"]["connector"].as_str().unwrap_or(""), unit["task"]["task"]),
-            };
-            stale_epochs.get(&name).map(|ep| e["command"]["epoch"].as_u64() == Some(*ep)).unwrap_or(false)
-        })
-        .count();
-    tracing_note(late);
+    // (Anything the zombie wrote under its old epochs after the move was rejected by `apply`:
+    // the epoch checks on every status above are what prove it.)
     Ok(())
 }
 
