@@ -67,9 +67,8 @@ pub fn plan(state: &State, nodes: &[NodeView], leader_for: Duration, s: &PlanSet
     let desired = desired_units(state);
     let mut changes = Vec::new();
     let mut revoking_pending = false;
-    // Load of each placeable node: total, and per connector (units being revoked excluded).
-    let mut total: BTreeMap<NodeId, usize> = placeable.iter().map(|n| (*n, 0)).collect();
-    let mut per_conn: BTreeMap<(NodeId, String), usize> = BTreeMap::new();
+    // Load of each placeable node (units being revoked excluded).
+    let mut loads = Loads::new(&placeable);
     let mut held: BTreeMap<NodeId, Vec<WorkUnit>> = BTreeMap::new();
     let mut unplaced: Vec<WorkUnit> = Vec::new();
 
@@ -80,9 +79,8 @@ pub fn plan(state: &State, nodes: &[NodeView], leader_for: Duration, s: &PlanSet
             unplaced.push(unit.clone());
         } else if a.revoking {
             revoking_pending = true;
-        } else if total.contains_key(&a.node) {
-            *total.get_mut(&a.node).expect("placeable") += 1;
-            *per_conn.entry((a.node, unit.connector().to_string())).or_default() += 1;
+        } else if loads.has(a.node) {
+            loads.add(a.node, unit);
             held.entry(a.node).or_default().push(unit.clone());
         }
     }
@@ -93,14 +91,8 @@ pub fn plan(state: &State, nodes: &[NodeView], leader_for: Duration, s: &PlanSet
 
     let mut placed_any = false;
     for unit in &unplaced {
-        let c = unit.connector().to_string();
-        let best = placeable
-            .iter()
-            .min_by_key(|n| (per_conn.get(&(**n, c.clone())).copied().unwrap_or(0), total[*n], **n))
-            .copied();
-        if let Some(node) = best {
-            *total.get_mut(&node).expect("placeable") += 1;
-            *per_conn.entry((node, c)).or_default() += 1;
+        if let Some(node) = loads.best(unit.connector()) {
+            loads.add(node, unit);
             changes.push(AssignmentChange { unit: unit.clone(), node: Some(node) });
             placed_any = true;
         }
@@ -120,6 +112,73 @@ pub fn plan(state: &State, nodes: &[NodeView], leader_for: Duration, s: &PlanSet
     commands
 }
 
+/// Units per placeable node, in total and per connector, and the one placement rule that
+/// `plan`, `rebalance` and `settle_revokes` all use.
+#[derive(Clone)]
+struct Loads {
+    total: BTreeMap<NodeId, usize>,
+    per_conn: BTreeMap<(NodeId, String), usize>,
+}
+
+impl Loads {
+    fn new(nodes: &[NodeId]) -> Self {
+        Self { total: nodes.iter().map(|n| (*n, 0)).collect(), per_conn: BTreeMap::new() }
+    }
+
+    fn from_held(held: &BTreeMap<NodeId, Vec<WorkUnit>>, nodes: &[NodeId]) -> Self {
+        let mut loads = Self::new(nodes);
+        for (n, units) in held {
+            for u in units {
+                loads.add(*n, u);
+            }
+        }
+        loads
+    }
+
+    fn has(&self, node: NodeId) -> bool {
+        self.total.contains_key(&node)
+    }
+
+    fn of(&self, node: NodeId, connector: &str) -> usize {
+        self.per_conn.get(&(node, connector.to_string())).copied().unwrap_or(0)
+    }
+
+    fn add(&mut self, node: NodeId, unit: &WorkUnit) {
+        if let Some(t) = self.total.get_mut(&node) {
+            *t += 1;
+            *self.per_conn.entry((node, unit.connector().to_string())).or_default() += 1;
+        }
+    }
+
+    fn remove(&mut self, node: NodeId, unit: &WorkUnit) {
+        if let Some(t) = self.total.get_mut(&node) {
+            *t = t.saturating_sub(1);
+            if let Some(c) = self.per_conn.get_mut(&(node, unit.connector().to_string())) {
+                *c = c.saturating_sub(1);
+            }
+        }
+    }
+
+    /// Where the next unit of `connector` goes: fewest units of that connector, then fewest
+    /// units, then the lowest id.
+    fn best(&self, connector: &str) -> Option<NodeId> {
+        self.total.iter().min_by_key(|(n, t)| (self.of(**n, connector), **t, **n)).map(|(n, _)| *n)
+    }
+
+    /// Sum of squared loads, per node and per (node, connector): lower is better balanced.
+    fn imbalance(&self) -> usize {
+        self.total.values().map(|l| l * l).sum::<usize>() + self.per_conn.values().map(|l| l * l).sum::<usize>()
+    }
+
+    /// Move `unit` off `src` and place it by the rule: its destination and the new imbalance.
+    fn try_move(&mut self, src: NodeId, unit: &WorkUnit) -> (NodeId, usize) {
+        self.remove(src, unit);
+        let dest = self.best(unit.connector()).unwrap_or(src);
+        self.add(dest, unit);
+        (dest, self.imbalance())
+    }
+}
+
 /// Units to revoke so that, once re-placed, the cluster is better balanced per node and per
 /// connector. Greedy: repeatedly pick the single move (a unit leaving its node and placed by
 /// the placement rule) that lowers the imbalance most, until none does; then check the set as
@@ -127,57 +186,26 @@ pub fn plan(state: &State, nodes: &[NodeView], leader_for: Duration, s: &PlanSet
 fn rebalance(held: &BTreeMap<NodeId, Vec<WorkUnit>>, nodes: &[NodeId]) -> Vec<WorkUnit> {
     let mut at: BTreeMap<WorkUnit, NodeId> =
         held.iter().flat_map(|(n, units)| units.iter().map(move |u| (u.clone(), *n))).collect();
-    let mut total: BTreeMap<NodeId, usize> = nodes.iter().map(|n| (*n, 0)).collect();
-    let mut per_conn: BTreeMap<(NodeId, String), usize> = BTreeMap::new();
-    for (u, n) in &at {
-        *total.get_mut(n).expect("placeable node") += 1;
-        *per_conn.entry((*n, u.connector().to_string())).or_default() += 1;
-    }
-    let mut moved: std::collections::BTreeSet<WorkUnit> = std::collections::BTreeSet::new();
+    let mut loads = Loads::from_held(held, nodes);
+    let mut moved: BTreeSet<WorkUnit> = BTreeSet::new();
     loop {
-        let current = imbalance(&total, &per_conn);
-        let mut best: Option<(usize, WorkUnit, NodeId, NodeId)> = None;
+        let current = loads.imbalance();
+        let mut best: Option<(usize, WorkUnit, NodeId)> = None;
         for (u, src) in &at {
             if moved.contains(u) {
                 continue;
             }
-            let c = u.connector().to_string();
-            let pc = |n: NodeId| per_conn.get(&(n, c.clone())).copied().unwrap_or(0);
-            let tl = |n: NodeId| total[&n];
-            // Where the placement rule would put it once it left `src`.
-            let dest = nodes
-                .iter()
-                .copied()
-                .min_by_key(|n| if *n == *src { (pc(*n) - 1, tl(*n) - 1, *n) } else { (pc(*n), tl(*n), *n) })
-                .expect("nodes");
-            if dest == *src {
-                continue;
-            }
-            // The measure after the move, computed incrementally.
-            let sq = |x: usize| x * x;
-            let after = current - sq(tl(*src)) - sq(tl(dest)) + sq(tl(*src) - 1) + sq(tl(dest) + 1) - sq(pc(*src))
-                - sq(pc(dest))
-                + sq(pc(*src) - 1)
-                + sq(pc(dest) + 1);
-            if after < current && best.as_ref().map(|b| after < b.0).unwrap_or(true) {
-                best = Some((after, u.clone(), *src, dest));
+            let (dest, after) = loads.clone().try_move(*src, u);
+            if dest != *src && after < current && best.as_ref().map(|b| after < b.0).unwrap_or(true) {
+                best = Some((after, u.clone(), *src));
             }
         }
-        let Some((_, u, src, dest)) = best else { break };
-        let c = u.connector().to_string();
-        *total.get_mut(&src).expect("node") -= 1;
-        *total.get_mut(&dest).expect("node") += 1;
-        *per_conn.get_mut(&(src, c.clone())).expect("held") -= 1;
-        *per_conn.entry((dest, c)).or_default() += 1;
+        let Some((_, u, src)) = best else { break };
+        let (dest, _) = loads.try_move(src, &u);
         at.insert(u.clone(), dest);
         moved.insert(u);
     }
     settle_revokes(held, nodes, moved.into_iter().collect())
-}
-
-/// Sum of squared loads, per node and per (node, connector): lower is better balanced.
-fn imbalance(total: &BTreeMap<NodeId, usize>, per_conn: &BTreeMap<(NodeId, String), usize>) -> usize {
-    total.values().map(|l| l * l).sum::<usize>() + per_conn.values().map(|l| l * l).sum::<usize>()
 }
 
 /// Keep only revokes that pay off: simulate the next round's placement (the same rule as
@@ -190,38 +218,19 @@ fn settle_revokes(held: &BTreeMap<NodeId, Vec<WorkUnit>>, nodes: &[NodeId], revo
     }
     let from: BTreeMap<&WorkUnit, NodeId> =
         held.iter().flat_map(|(n, units)| units.iter().map(move |u| (u, *n))).collect();
-    let mut total: BTreeMap<NodeId, usize> = nodes.iter().map(|n| (*n, 0)).collect();
-    let mut per_conn: BTreeMap<(NodeId, String), usize> = BTreeMap::new();
-    for (n, units) in held {
-        if let Some(t) = total.get_mut(n) {
-            *t += units.len();
-            for u in units {
-                *per_conn.entry((*n, u.connector().to_string())).or_default() += 1;
-            }
-        }
-    }
-    let before = imbalance(&total, &per_conn);
+    let mut loads = Loads::from_held(held, nodes);
+    let before = loads.imbalance();
     let mut order = revoke;
     order.sort_by_key(placement_key);
     let mut kept = Vec::new();
     for u in order {
         let Some(&src) = from.get(&u) else { continue };
-        let c = u.connector().to_string();
-        // Take it off its node, then place it as the next round will.
-        *total.get_mut(&src).expect("node") -= 1;
-        *per_conn.get_mut(&(src, c.clone())).expect("held") -= 1;
-        let best = nodes
-            .iter()
-            .min_by_key(|n| (per_conn.get(&(**n, c.clone())).copied().unwrap_or(0), total[*n], **n))
-            .copied()
-            .expect("nodes");
-        *total.get_mut(&best).expect("node") += 1;
-        *per_conn.entry((best, c)).or_default() += 1;
-        if best != src {
+        let (dest, _) = loads.try_move(src, &u);
+        if dest != src {
             kept.push(u);
         }
     }
-    if imbalance(&total, &per_conn) < before {
+    if loads.imbalance() < before {
         kept.sort();
         kept
     } else {
