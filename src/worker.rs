@@ -23,7 +23,7 @@ use serde::Serialize;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::connectors::{self, ConnectError, ConnectorInstance, TaskInstance};
+use crate::connectors::{self, ConnectError, ConnectorInstance, Lifecycle, TaskInstance};
 use crate::plugins;
 
 #[derive(Debug, Clone)]
@@ -423,28 +423,56 @@ impl Supervisor {
             return RunEnd::Failed(e);
         }
         let max = connectors::tasks_max(&self.spec.config);
-        let configs = match self.call(&inst, self.settings.call_timeout, move |c| c.task_configs(max)).await {
-            Ok(c) => c,
-            Err(e) => return RunEnd::Failed(e),
+        let published = match self.call(&inst, self.settings.call_timeout, move |c| c.task_configs(max)).await {
+            Ok(configs) => self.publish_task_configs(rt.task_class, configs).await,
+            Err(e) => Err(e),
         };
-        if let Err(e) = self.publish_task_configs(rt.task_class, configs).await {
+        let end = match published {
+            Ok(()) => self.supervise(&inst, restarts, target, stop).await,
+            Err(e) => RunEnd::Failed(e),
+        };
+        self.stop_instance(&inst).await;
+        end
+    }
+
+    async fn run_task(&self, restarts: u32, target: &mut watch::Receiver<TargetState>, stop: &mut watch::Receiver<bool>) -> RunEnd {
+        let Some(rt) = self.spec.plugin.runtime.as_ref() else {
+            return RunEnd::Failed(ConnectError::new("plugin cannot run"));
+        };
+        let inst: Shared<dyn TaskInstance> = Arc::new(Mutex::new((rt.task)()));
+        let config = self.spec.config.clone();
+        if let Err(e) = self.call(&inst, self.settings.call_timeout, move |t| t.start(&config)).await {
             return RunEnd::Failed(e);
         }
-        self.report(UnitState::Running, None, restarts, None).await;
-        let end = loop {
-            if let Some(end) = self.wait(target, stop).await {
-                break end;
-            }
-            if let Err(e) = self.call(&inst, self.settings.call_timeout, |c| c.check()).await {
-                break RunEnd::Failed(e);
-            }
-        };
-        let _ = self.call(&inst, self.settings.stop_timeout, |c| {
-            c.stop();
-            Ok(())
-        })
-        .await;
+        let end = self.supervise(&inst, restarts, target, stop).await;
+        self.stop_instance(&inst).await;
         end
+    }
+
+    /// A started instance: report RUNNING, then check it until it fails, is stopped, or its
+    /// target state changes.
+    async fn supervise<T>(&self, inst: &Shared<T>, restarts: u32, target: &mut watch::Receiver<TargetState>, stop: &mut watch::Receiver<bool>) -> RunEnd
+    where
+        T: ?Sized + Lifecycle + 'static,
+    {
+        self.report(UnitState::Running, None, restarts, None).await;
+        loop {
+            if let Some(end) = self.wait(target, stop).await {
+                return end;
+            }
+            if let Err(e) = self.call(inst, self.settings.call_timeout, |x| x.check()).await {
+                return RunEnd::Failed(e);
+            }
+        }
+    }
+
+    async fn stop_instance<T: ?Sized + Lifecycle + 'static>(&self, inst: &Shared<T>) {
+        let _ = self
+            .call(inst, self.settings.stop_timeout, |x| {
+                x.stop();
+                Ok(())
+            })
+            .await;
     }
 
     /// Kafka Connect's task configs (§4.7): the connector's output plus `task.class` (and the
@@ -498,31 +526,5 @@ impl Supervisor {
             tokio::time::sleep(delay).await;
             delay = (delay * 2).min(Duration::from_secs(60));
         }
-    }
-
-    async fn run_task(&self, restarts: u32, target: &mut watch::Receiver<TargetState>, stop: &mut watch::Receiver<bool>) -> RunEnd {
-        let Some(rt) = self.spec.plugin.runtime.as_ref() else {
-            return RunEnd::Failed(ConnectError::new("plugin cannot run"));
-        };
-        let inst: Shared<dyn TaskInstance> = Arc::new(Mutex::new((rt.task)()));
-        let config = self.spec.config.clone();
-        if let Err(e) = self.call(&inst, self.settings.call_timeout, move |t| t.start(&config)).await {
-            return RunEnd::Failed(e);
-        }
-        self.report(UnitState::Running, None, restarts, None).await;
-        let end = loop {
-            if let Some(end) = self.wait(target, stop).await {
-                break end;
-            }
-            if let Err(e) = self.call(&inst, self.settings.call_timeout, |t| t.check()).await {
-                break RunEnd::Failed(e);
-            }
-        };
-        let _ = self.call(&inst, self.settings.stop_timeout, |t| {
-            t.stop();
-            Ok(())
-        })
-        .await;
-        end
     }
 }

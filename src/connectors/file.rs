@@ -4,7 +4,7 @@
 
 use raftconnect_storage::model::ConfigMap;
 
-use super::{ConnectError, ConnectorInstance, TaskInstance};
+use super::{ConnectError, ConnectorInstance, Lifecycle, TaskInstance};
 
 #[derive(Default)]
 pub struct FileSource {
@@ -64,6 +64,10 @@ impl TaskInstance for IdleTask {
         Ok(())
     }
 }
+
+impl Lifecycle for FileSource {}
+impl Lifecycle for FileSink {}
+impl Lifecycle for IdleTask {}
 
 pub fn source() -> Box<dyn ConnectorInstance> {
     Box::<FileSource>::default()

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use raftconnect_storage::model::ConfigMap;
 
-use super::{ConnectError, ConnectorInstance, TaskInstance};
+use super::{ConnectError, ConnectorInstance, Lifecycle, TaskInstance};
 
 pub const DEFAULT_DELAY_MS: u64 = 15_000;
 
@@ -40,7 +40,9 @@ impl ConnectorInstance for MockConnector {
     fn task_configs(&mut self, _max_tasks: usize) -> Result<Vec<ConfigMap>, ConnectError> {
         Ok(vec![self.config.clone()])
     }
+}
 
+impl Lifecycle for MockConnector {
     fn check(&mut self) -> Result<(), ConnectError> {
         match self.fail_at {
             Some(t) if Instant::now() >= t => Err(ConnectError::new("Mock connector failed (mock_mode=connector-failure)")),
@@ -61,7 +63,9 @@ impl TaskInstance for MockTask {
         }
         Ok(())
     }
+}
 
+impl Lifecycle for MockTask {
     fn check(&mut self) -> Result<(), ConnectError> {
         match self.fail_at {
             Some(t) if Instant::now() >= t => Err(ConnectError::new("Mock task failed (mock_mode=task-failure)")),

@@ -29,28 +29,27 @@ impl ConnectError {
     }
 }
 
-/// A running connector instance (Kafka Connect's `Connector`).
-pub trait ConnectorInstance: Send {
-    fn start(&mut self, config: &ConfigMap) -> Result<(), ConnectError>;
-    /// Task configs for at most `max_tasks` tasks.
-    fn task_configs(&mut self, max_tasks: usize) -> Result<Vec<ConfigMap>, ConnectError>;
-    /// Called periodically while running; an error fails the connector
-    /// (Kafka Connect's `ConnectorContext.raiseError`).
+/// What every running plugin instance (connector or task) supports while it runs.
+pub trait Lifecycle: Send {
+    /// Called periodically while running; an error fails the instance (for a connector,
+    /// Kafka Connect's `ConnectorContext.raiseError`).
     fn check(&mut self) -> Result<(), ConnectError> {
         Ok(())
     }
     fn stop(&mut self) {}
 }
 
+/// A running connector instance (Kafka Connect's `Connector`).
+pub trait ConnectorInstance: Lifecycle {
+    fn start(&mut self, config: &ConfigMap) -> Result<(), ConnectError>;
+    /// Task configs for at most `max_tasks` tasks.
+    fn task_configs(&mut self, max_tasks: usize) -> Result<Vec<ConfigMap>, ConnectError>;
+}
+
 /// A running task. Until the data plane exists, a task is started, checked periodically and
 /// stopped; poll/put come with the data-plane issue.
-pub trait TaskInstance: Send {
+pub trait TaskInstance: Lifecycle {
     fn start(&mut self, config: &ConfigMap) -> Result<(), ConnectError>;
-    /// Called periodically while running; an error fails the task.
-    fn check(&mut self) -> Result<(), ConnectError> {
-        Ok(())
-    }
-    fn stop(&mut self) {}
 }
 
 pub type ConnectorFactory = fn() -> Box<dyn ConnectorInstance>;
