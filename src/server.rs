@@ -144,7 +144,7 @@ pub async fn start(opts: NodeOptions) -> Result<RunningNode, NodeError> {
 
     let (shutdown, mut shutdown_rx) = tokio::sync::watch::channel(false);
     // The leader validates connector commands before proposing them.
-    node.set_proposal_check(Arc::new(crate::rest::connectors::leader_check));
+    node.set_proposal_check(Arc::new(crate::validation::leader_check));
     tokio::spawn(watch_cluster_loggers(node.clone(), opts.logs.clone()));
     let worker = Worker::new(node.clone(), opts.runtime.worker.clone());
     let app = crate::rest::router(node.clone(), opts.logs.clone(), worker.stats.clone());

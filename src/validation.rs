@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use raftconnect_storage::{Command, State};
 use serde::Serialize;
 
 use crate::plugins::{self, Check, ConfigKey, ConfigType, DefaultValue, Plugin, PluginType};
@@ -281,6 +282,22 @@ pub fn check_connector_config(config: &BTreeMap<String, String>) -> Result<&'sta
         return Err(invalid_config_message(&infos));
     }
     Ok(plugin)
+}
+
+/// The leader's check before it proposes a connector command (installed by the server).
+pub fn leader_check(cmd: &Command, state: &State) -> Result<(), (u16, String)> {
+    match cmd {
+        Command::CreateConnector { name, config, .. } => {
+            if state.connectors.contains_key(name) {
+                return Err((409, format!("Connector {name} already exists")));
+            }
+            check_connector_config(config).map(|_| ()).map_err(|m| (400, m))
+        }
+        Command::PutConnector { config, .. } => {
+            check_connector_config(config).map(|_| ()).map_err(|m| (400, m))
+        }
+        _ => Ok(()),
+    }
 }
 
 #[cfg(test)]

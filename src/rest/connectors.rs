@@ -54,6 +54,14 @@ pub(super) async fn method_not_allowed() -> ApiError {
 // Shapes
 // ---------------------------------------------------------------------------------------------
 
+/// Kafka Connect's 400 for changing the offsets of a connector that is not STOPPED.
+fn not_stopped(name: &str) -> ApiError {
+    ApiError::bad_request(format!(
+        "Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the \
+         specified connector by issuing a 'PUT' request to the '/connectors/{name}/stop' endpoint"
+    ))
+}
+
 fn not_found(name: &str) -> ApiError {
     ApiError::not_found(format!("Connector {name} not found"))
 }
@@ -304,7 +312,7 @@ async fn write(s: &AppState, cmd: Command, not_found_msg: impl Fn(&str) -> Strin
         ApplyResponse::Rejected(Rejection::AlreadyExists { name }) => {
             Err(ApiError::new(StatusCode::CONFLICT, format!("Connector {name} already exists")))
         }
-        ApplyResponse::Rejected(r @ Rejection::NotStopped { .. }) => Err(ApiError::bad_request(r.to_string())),
+        ApplyResponse::Rejected(Rejection::NotStopped { name }) => Err(not_stopped(&name)),
         ApplyResponse::Rejected(r) => Err(ApiError::new(StatusCode::CONFLICT, r.to_string())),
     }
 }
@@ -406,21 +414,6 @@ fn validate_config(config: &ConfigMap, nulls: &[String]) -> Result<(), ApiError>
     Err(ApiError::bad_request(msg))
 }
 
-/// The leader's check before it proposes a connector command (installed by the server).
-pub fn leader_check(cmd: &Command, state: &RState) -> Result<(), (u16, String)> {
-    match cmd {
-        Command::CreateConnector { name, config, .. } => {
-            if state.connectors.contains_key(name) {
-                return Err((409, format!("Connector {name} already exists")));
-            }
-            validation::check_connector_config(config).map(|_| ()).map_err(|m| (400, m))
-        }
-        Command::PutConnector { config, .. } => {
-            validation::check_connector_config(config).map(|_| ()).map_err(|m| (400, m))
-        }
-        _ => Ok(()),
-    }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Handlers
@@ -758,7 +751,7 @@ async fn stopped_connector_type(s: &AppState, name: &str) -> Result<&'static str
     match found {
         None => Err(not_found(name)),
         Some((TargetState::Stopped, ty, 0)) => Ok(ty),
-        Some(_) => Err(ApiError::bad_request(Rejection::NotStopped { name: name.to_string() }.to_string())),
+        Some(_) => Err(not_stopped(name)),
     }
 }
 

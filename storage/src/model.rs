@@ -267,12 +267,7 @@ impl std::fmt::Display for Rejection {
                 f,
                 "stale epoch for {unit}: node {node} epoch {epoch}, current assignment {current:?}"
             ),
-            Rejection::NotStopped { name } => write!(
-                f,
-                "Connectors must be in the STOPPED state before their offsets can be modified. \
-                 This can be done for the specified connector by issuing a 'PUT' request to the \
-                 '/connectors/{name}/stop' endpoint"
-            ),
+            Rejection::NotStopped { name } => write!(f, "Connector {name} is not STOPPED"),
             Rejection::IncarnationMismatch { id } => {
                 write!(f, "Node id {id} is already in use by another data directory")
             }

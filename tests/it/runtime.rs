@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::harness::*;
 
