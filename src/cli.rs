@@ -190,15 +190,27 @@ pub enum ConnectorCommand {
         file: PathBuf,
     },
     /// A connector's info (config, tasks, type).
-    Get { name: String },
+    Get {
+        name: String,
+    },
     /// A connector's config.
-    Config { name: String },
+    Config {
+        name: String,
+    },
     /// A connector's and its tasks' states.
-    Status { name: String },
-    Pause { name: String },
-    Resume { name: String },
+    Status {
+        name: String,
+    },
+    Pause {
+        name: String,
+    },
+    Resume {
+        name: String,
+    },
     /// Stop the connector: zero tasks, offsets can then be changed.
-    Stop { name: String },
+    Stop {
+        name: String,
+    },
     /// Restart the connector (and with --include-tasks its tasks), or one task with --task.
     Restart {
         name: String,
@@ -209,7 +221,9 @@ pub enum ConnectorCommand {
         #[arg(long, conflicts_with_all = ["include_tasks", "only_failed"])]
         task: Option<u32>,
     },
-    Delete { name: String },
+    Delete {
+        name: String,
+    },
     /// A connector's committed offsets; --reset deletes them (connector must be STOPPED).
     Offsets {
         name: String,
@@ -257,7 +271,8 @@ fn read_connector_file(path: &std::path::Path) -> anyhow::Result<Value> {
     // Java properties: key=value or key: value, # and ! comments.
     let mut config = serde_json::Map::new();
     for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with('!')) {
-        let (k, v) = line.split_once('=').or_else(|| line.split_once(':')).with_context(|| format!("bad line: {line}"))?;
+        let (k, v) =
+            line.split_once('=').or_else(|| line.split_once(':')).with_context(|| format!("bad line: {line}"))?;
         config.insert(k.trim().to_string(), Value::String(v.trim().to_string()));
     }
     let name = config.get("name").and_then(Value::as_str).context("the properties have no name=")?.to_string();
@@ -335,10 +350,18 @@ pub async fn connector(args: ConnectorArgs) -> anyhow::Result<()> {
             }
             v
         }
-        ConnectorCommand::Pause { name } => action(send(Method::PUT, &c(name, "/pause"), None).await?, "Paused", name, args.json),
-        ConnectorCommand::Resume { name } => action(send(Method::PUT, &c(name, "/resume"), None).await?, "Resumed", name, args.json),
-        ConnectorCommand::Stop { name } => action(send(Method::PUT, &c(name, "/stop"), None).await?, "Stopped", name, args.json),
-        ConnectorCommand::Delete { name } => action(send(Method::DELETE, &c(name, ""), None).await?, "Deleted", name, args.json),
+        ConnectorCommand::Pause { name } => {
+            action(send(Method::PUT, &c(name, "/pause"), None).await?, "Paused", name, args.json)
+        }
+        ConnectorCommand::Resume { name } => {
+            action(send(Method::PUT, &c(name, "/resume"), None).await?, "Resumed", name, args.json)
+        }
+        ConnectorCommand::Stop { name } => {
+            action(send(Method::PUT, &c(name, "/stop"), None).await?, "Stopped", name, args.json)
+        }
+        ConnectorCommand::Delete { name } => {
+            action(send(Method::DELETE, &c(name, ""), None).await?, "Deleted", name, args.json)
+        }
         ConnectorCommand::Restart { name, include_tasks, only_failed, task } => {
             let url = match task {
                 Some(t) => c(name, &format!("/tasks/{t}/restart")),

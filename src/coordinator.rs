@@ -315,7 +315,8 @@ mod tests {
                     created_by: String::new(),
                 },
             );
-            s.task_configs.insert(name.to_string(), TaskConfigs { configs: vec![Default::default(); *tasks], generation: 2 });
+            s.task_configs
+                .insert(name.to_string(), TaskConfigs { configs: vec![Default::default(); *tasks], generation: 2 });
         }
         s
     }
@@ -338,7 +339,11 @@ mod tests {
                     // Each holder releases what it was asked to give up.
                     for u in units {
                         let a = s.assignments[u];
-                        s.apply(index, &Command::ReleaseUnits { node: a.node, units: vec![(u.clone(), a.epoch)] }, &mut dirty);
+                        s.apply(
+                            index,
+                            &Command::ReleaseUnits { node: a.node, units: vec![(u.clone(), a.epoch)] },
+                            &mut dirty,
+                        );
                     }
                 } else {
                     s.apply(index, &cmd, &mut dirty);
@@ -387,10 +392,14 @@ mod tests {
         let (rounds, revoked) = settle(&mut s, &[node(1, 0), node(2, 0), node(3, 0), node(4, 0)]);
         assert_balanced(&s, &[1, 2, 3, 4]);
         assert!(rounds <= 3, "revoke round + assign round: {rounds}");
-        let moved = before.iter().filter(|(u, a)| s.assignments.get(*u).map(|b| b.node != a.node).unwrap_or(true)).count();
+        let moved =
+            before.iter().filter(|(u, a)| s.assignments.get(*u).map(|b| b.node != a.node).unwrap_or(true)).count();
         assert_eq!(moved, revoked, "only revoked units moved");
         assert_eq!(moved, 7, "30 units over 4 nodes: the new node takes 7");
-        let unmoved_epochs_kept = before.iter().filter(|(u, a)| s.assignments[*u].node == a.node).all(|(u, a)| s.assignments[u].epoch == a.epoch);
+        let unmoved_epochs_kept = before
+            .iter()
+            .filter(|(u, a)| s.assignments[*u].node == a.node)
+            .all(|(u, a)| s.assignments[u].epoch == a.epoch);
         assert!(unmoved_epochs_kept, "units that did not move keep their epoch (were not restarted)");
     }
 
@@ -398,7 +407,13 @@ mod tests {
     fn rebalancing_always_settles_without_storms() {
         // Many shapes of connectors and cluster sizes: the planner reaches a quiet round in a
         // few rounds, balanced, after nodes join one by one.
-        for shape in [vec![("a", 1)], vec![("a", 0), ("b", 1)], vec![("a", 2), ("b", 2), ("c", 2)], vec![("a", 5), ("b", 1), ("c", 0)], vec![("a", 9), ("b", 3)]] {
+        for shape in [
+            vec![("a", 1)],
+            vec![("a", 0), ("b", 1)],
+            vec![("a", 2), ("b", 2), ("c", 2)],
+            vec![("a", 5), ("b", 1), ("c", 0)],
+            vec![("a", 9), ("b", 3)],
+        ] {
             let mut s = state(&shape);
             let mut nodes = vec![node(1, 0)];
             settle(&mut s, &nodes);
@@ -458,7 +473,10 @@ mod tests {
         settle(&mut s, &[node(1, 0), node(2, 0), node(3, 0)]);
         let unknown = NodeView { id: 3, down_for: None, leaving: false };
         let nodes = [node(1, 0), node(2, 0), unknown];
-        assert!(plan(&s, &nodes, Duration::from_millis(100), &settings()).is_empty(), "young leader keeps node 3's work");
+        assert!(
+            plan(&s, &nodes, Duration::from_millis(100), &settings()).is_empty(),
+            "young leader keeps node 3's work"
+        );
         assert!(!plan(&s, &nodes, Duration::from_millis(900), &settings()).is_empty(), "after the grace it moves");
     }
 }

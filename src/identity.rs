@@ -43,10 +43,10 @@ pub fn load_or_create(dir: &Path, requested: NodeId) -> Result<Identity, Identit
     let inc_path = dir.join(INCARNATION_FILE);
     match std::fs::read_to_string(&id_path) {
         Ok(text) => {
-            let found: NodeId = text
-                .trim()
-                .parse()
-                .map_err(|e: std::num::ParseIntError| IdentityError::Corrupt { file: id_path.clone(), reason: e.to_string() })?;
+            let found: NodeId = text.trim().parse().map_err(|e: std::num::ParseIntError| IdentityError::Corrupt {
+                file: id_path.clone(),
+                reason: e.to_string(),
+            })?;
             if found != requested {
                 return Err(IdentityError::WrongId { dir: dir.to_path_buf(), found, requested });
             }

@@ -97,11 +97,8 @@ impl LogControl {
         let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
         let directives = {
             let mut levels = self.lock();
-            let mut affected: Vec<String> = levels
-                .keys()
-                .filter(|k| name == "root" || k.starts_with(&format!("{name}.")))
-                .cloned()
-                .collect();
+            let mut affected: Vec<String> =
+                levels.keys().filter(|k| name == "root" || k.starts_with(&format!("{name}."))).cloned().collect();
             if !affected.iter().any(|k| k == name) {
                 affected.push(name.to_string());
             }

@@ -3,13 +3,13 @@
 mod cli;
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use raftconnect::logging::LogControl;
 use raftconnect::coordinator::PlanSettings;
+use raftconnect::logging::LogControl;
 use raftconnect::server::{self, NodeOptions, RuntimeSettings};
 use raftconnect::worker::{RestartPolicy, WorkerSettings};
 use raftconnect_raft::RaftSettings;
@@ -175,8 +175,8 @@ fn init_tracing() -> Arc<LogControl> {
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new(LogControl::initial_directives("INFO")));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(LogControl::initial_directives("INFO")));
     let (filter, handle) = tracing_subscriber::reload::Layer::new(filter);
     tracing_subscriber::registry()
         .with(filter)

@@ -188,12 +188,29 @@ pub const SINK_KEYS: &[ConfigKey] = &[
 ];
 
 const FILE_SOURCE_KEYS: &[ConfigKey] = &[
-    key("file", T::String, D::Null, C::None, I::High, None, -1, "file",
-        "Source filename. If not specified, the standard input will be used"),
-    key("topic", T::List, D::Required, C::NonEmpty, I::High, None, -1, "topic",
-        "The topic to publish data to"),
-    key("batch.size", T::Int, D::Value("2000"), C::None, I::Low, None, -1, "batch.size",
-        "The maximum number of records the source task can read from the file each time it is polled"),
+    key(
+        "file",
+        T::String,
+        D::Null,
+        C::None,
+        I::High,
+        None,
+        -1,
+        "file",
+        "Source filename. If not specified, the standard input will be used",
+    ),
+    key("topic", T::List, D::Required, C::NonEmpty, I::High, None, -1, "topic", "The topic to publish data to"),
+    key(
+        "batch.size",
+        T::Int,
+        D::Value("2000"),
+        C::None,
+        I::Low,
+        None,
+        -1,
+        "batch.size",
+        "The maximum number of records the source task can read from the file each time it is polled",
+    ),
 ];
 
 const FILE_SINK_KEYS: &[ConfigKey] = &[key(
@@ -209,19 +226,64 @@ const FILE_SINK_KEYS: &[ConfigKey] = &[key(
 )];
 
 const MOCK_KEYS: &[ConfigKey] = &[
-    key("mock_mode", T::String, D::Value(""), C::OneOf(&["", "none", "connector-failure", "task-failure", "connector-block"]), I::High, None, -1,
-        "mock_mode", "connector-failure: the connector fails after delay_ms; task-failure: its task fails after delay_ms"),
-    key("delay_ms", T::Long, D::Value("15000"), C::None, I::High, None, -1, "delay_ms",
-        "Milliseconds before the failure of mock_mode"),
+    key(
+        "mock_mode",
+        T::String,
+        D::Value(""),
+        C::OneOf(&["", "none", "connector-failure", "task-failure", "connector-block"]),
+        I::High,
+        None,
+        -1,
+        "mock_mode",
+        "connector-failure: the connector fails after delay_ms; task-failure: its task fails after delay_ms",
+    ),
+    key(
+        "delay_ms",
+        T::Long,
+        D::Value("15000"),
+        C::None,
+        I::High,
+        None,
+        -1,
+        "delay_ms",
+        "Milliseconds before the failure of mock_mode",
+    ),
 ];
 
 const JSON_CONVERTER_KEYS: &[ConfigKey] = &[
-    key("schemas.enable", T::Boolean, D::Value("true"), C::None, I::High, Some("Schemas"), 1, "Enable Schemas",
-        "Include schemas within each of the serialized values and keys."),
-    key("schemas.cache.size", T::Int, D::Value("1000"), C::None, I::High, Some("Schemas"), 2, "Schema Cache Size",
-        "The maximum number of schemas that can be cached in this converter instance."),
-    key("replace.null.with.default", T::Boolean, D::Value("true"), C::None, I::Low, Some("Schemas"), 3,
-        "Replace null with default", "Whether to replace fields that have a default value and that are null to the default value."),
+    key(
+        "schemas.enable",
+        T::Boolean,
+        D::Value("true"),
+        C::None,
+        I::High,
+        Some("Schemas"),
+        1,
+        "Enable Schemas",
+        "Include schemas within each of the serialized values and keys.",
+    ),
+    key(
+        "schemas.cache.size",
+        T::Int,
+        D::Value("1000"),
+        C::None,
+        I::High,
+        Some("Schemas"),
+        2,
+        "Schema Cache Size",
+        "The maximum number of schemas that can be cached in this converter instance.",
+    ),
+    key(
+        "replace.null.with.default",
+        T::Boolean,
+        D::Value("true"),
+        C::None,
+        I::Low,
+        Some("Schemas"),
+        3,
+        "Replace null with default",
+        "Whether to replace fields that have a default value and that are null to the default value.",
+    ),
 ];
 
 const STRING_CONVERTER_KEYS: &[ConfigKey] = &[key(

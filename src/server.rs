@@ -10,8 +10,8 @@ use raftconnect_raft::{RaftNode, RaftNodeError, RaftSettings};
 use raftconnect_storage::NodeId;
 
 use crate::identity::{self, IdentityError};
-use crate::worker::Worker;
 use crate::logging::LogControl;
+use crate::worker::Worker;
 
 /// How a node starts.
 #[derive(Debug, Clone)]
@@ -95,9 +95,10 @@ impl RunningNode {
     /// them at once), then stop serving and shut Raft down.
     pub async fn stop(self) {
         let leaving = self.node.write(raftconnect_storage::Command::MarkNodeLeaving { id: self.node.id });
-        if let Err(e) = tokio::time::timeout(Duration::from_secs(3), leaving).await.unwrap_or(Err(
-            raftconnect_raft::RaftNodeError::Timeout("marking the node as leaving".into()),
-        )) {
+        if let Err(e) = tokio::time::timeout(Duration::from_secs(3), leaving)
+            .await
+            .unwrap_or(Err(raftconnect_raft::RaftNodeError::Timeout("marking the node as leaving".into())))
+        {
             tracing::warn!(error = %e, "Could not announce the graceful leave; work moves after the grace.");
         }
         self.worker.begin_shutdown();
@@ -137,8 +138,14 @@ pub async fn start(opts: NodeOptions) -> Result<RunningNode, NodeError> {
         .map_err(|source| NodeError::Bind { addr: opts.listen.clone(), source })?;
     let addr = listener.local_addr().map_err(|source| NodeError::Bind { addr: opts.listen.clone(), source })?;
     let url = advertise_url(&opts, addr)?;
-    let node = RaftNode::start(ident.id, &opts.data_dir.join("raft"), url.clone(), ident.incarnation.clone(), opts.settings.clone())
-        .await?;
+    let node = RaftNode::start(
+        ident.id,
+        &opts.data_dir.join("raft"),
+        url.clone(),
+        ident.incarnation.clone(),
+        opts.settings.clone(),
+    )
+    .await?;
     // Tools and tests read the advertised URL from here when the port was chosen by the OS.
     let _ = std::fs::write(opts.data_dir.join("advertised-url"), &url);
 

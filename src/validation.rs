@@ -91,7 +91,9 @@ fn invalid(name: &str, value: &str, reason: &str) -> String {
 fn check_value(k: &ConfigKey, value: Option<&str>) -> Vec<String> {
     let Some(raw) = value else {
         return match k.default {
-            DefaultValue::Required => vec![format!("Missing required configuration \"{}\" which has no default value.", k.name)],
+            DefaultValue::Required => {
+                vec![format!("Missing required configuration \"{}\" which has no default value.", k.name)]
+            }
             _ => Vec::new(),
         };
     };
@@ -125,7 +127,10 @@ fn check_value(k: &ConfigKey, value: Option<&str>) -> Vec<String> {
                 let controls: Vec<String> =
                     raw.chars().filter(|c| c.is_control()).map(|c| (c as u32).to_string()).collect();
                 (!controls.is_empty()).then(|| {
-                    format!("String may not contain control sequences but had the following ASCII chars: {}", controls.join(", "))
+                    format!(
+                        "String may not contain control sequences but had the following ASCII chars: {}",
+                        controls.join(", ")
+                    )
                 })
             }
         }
@@ -244,7 +249,8 @@ pub fn validate(config: &BTreeMap<String, String>) -> Result<(ConfigInfos, &'sta
             _ => None,
         };
         if let Some(message) = message {
-            for c in configs.iter_mut().filter(|c| c.definition.name == "topics" || c.definition.name == "topics.regex") {
+            for c in configs.iter_mut().filter(|c| c.definition.name == "topics" || c.definition.name == "topics.regex")
+            {
                 c.value.errors.push(message.to_string());
             }
         }
@@ -264,7 +270,8 @@ pub fn validate(config: &BTreeMap<String, String>) -> Result<(ConfigInfos, &'sta
 
 /// Kafka Connect's 400 message for a create/update whose config has errors.
 pub fn invalid_config_message(infos: &ConfigInfos) -> String {
-    let mut out = format!("Connector configuration is invalid and contains the following {} error(s):", infos.error_count);
+    let mut out =
+        format!("Connector configuration is invalid and contains the following {} error(s):", infos.error_count);
     for c in &infos.configs {
         for e in &c.value.errors {
             out.push('\n');
@@ -293,9 +300,7 @@ pub fn leader_check(cmd: &Command, state: &State) -> Result<(), (u16, String)> {
             }
             check_connector_config(config).map(|_| ()).map_err(|m| (400, m))
         }
-        Command::PutConnector { config, .. } => {
-            check_connector_config(config).map(|_| ()).map_err(|m| (400, m))
-        }
+        Command::PutConnector { config, .. } => check_connector_config(config).map(|_| ()).map_err(|m| (400, m)),
         _ => Ok(()),
     }
 }
@@ -323,11 +328,29 @@ mod tests {
         let mut names: Vec<&str> = infos.configs.iter().map(|c| c.definition.name.as_str()).collect();
         names.sort();
         let mut expected = vec![
-            "name", "connector.class", "tasks.max", "key.converter", "value.converter", "header.converter",
-            "batch.size", "topic", "file", "transforms", "config.action.reload", "errors.retry.timeout",
-            "errors.retry.delay.max.ms", "errors.tolerance", "errors.log.enable", "errors.log.include.messages",
-            "predicates", "topic.creation.groups", "exactly.once.support", "transaction.boundary",
-            "transaction.boundary.interval.ms", "offsets.storage.topic", "tasks.max.enforce",
+            "name",
+            "connector.class",
+            "tasks.max",
+            "key.converter",
+            "value.converter",
+            "header.converter",
+            "batch.size",
+            "topic",
+            "file",
+            "transforms",
+            "config.action.reload",
+            "errors.retry.timeout",
+            "errors.retry.delay.max.ms",
+            "errors.tolerance",
+            "errors.log.enable",
+            "errors.log.include.messages",
+            "predicates",
+            "topic.creation.groups",
+            "exactly.once.support",
+            "transaction.boundary",
+            "transaction.boundary.interval.ms",
+            "offsets.storage.topic",
+            "tasks.max.enforce",
         ];
         expected.sort();
         assert_eq!(names, expected);
@@ -346,11 +369,27 @@ mod tests {
         let mut names: Vec<&str> = infos.configs.iter().map(|c| c.definition.name.as_str()).collect();
         names.sort();
         let mut expected = vec![
-            "name", "connector.class", "tasks.max", "key.converter", "value.converter", "header.converter",
-            "topics", "file", "transforms", "topics.regex", "config.action.reload", "errors.retry.timeout",
-            "errors.retry.delay.max.ms", "errors.tolerance", "errors.log.enable", "errors.log.include.messages",
-            "errors.deadletterqueue.topic.name", "errors.deadletterqueue.topic.replication.factor",
-            "errors.deadletterqueue.context.headers.enable", "predicates", "tasks.max.enforce",
+            "name",
+            "connector.class",
+            "tasks.max",
+            "key.converter",
+            "value.converter",
+            "header.converter",
+            "topics",
+            "file",
+            "transforms",
+            "topics.regex",
+            "config.action.reload",
+            "errors.retry.timeout",
+            "errors.retry.delay.max.ms",
+            "errors.tolerance",
+            "errors.log.enable",
+            "errors.log.include.messages",
+            "errors.deadletterqueue.topic.name",
+            "errors.deadletterqueue.topic.replication.factor",
+            "errors.deadletterqueue.context.headers.enable",
+            "predicates",
+            "tasks.max.enforce",
         ];
         expected.sort();
         assert_eq!(names, expected);
@@ -369,13 +408,20 @@ mod tests {
         let errors: Vec<&str> = infos.configs.iter().flat_map(|c| c.value.errors.iter().map(String::as_str)).collect();
         assert!(errors.contains(&"Missing required configuration \"name\" which has no default value."), "{errors:?}");
         assert!(errors.contains(&"Invalid value 0 for configuration tasks.max: Value must be at least 1"));
-        assert!(errors.contains(&"Invalid value some for configuration errors.tolerance: String must be one of: none, all"));
+        assert!(
+            errors.contains(&"Invalid value some for configuration errors.tolerance: String must be one of: none, all")
+        );
         assert!(errors.contains(&"Invalid value com.example.Nope for configuration key.converter: Class com.example.Nope could not be found."));
-        assert!(errors.contains(&"Invalid value yes for configuration errors.log.enable: Expected value to be either true or false"));
+        assert!(errors.contains(
+            &"Invalid value yes for configuration errors.log.enable: Expected value to be either true or false"
+        ));
         assert!(errors.contains(&"Must configure one of topics or topics.regex"));
         assert_eq!(infos.error_count, errors.len());
         let msg = invalid_config_message(&infos);
-        assert!(msg.starts_with(&format!("Connector configuration is invalid and contains the following {} error(s):\n", errors.len())));
+        assert!(msg.starts_with(&format!(
+            "Connector configuration is invalid and contains the following {} error(s):\n",
+            errors.len()
+        )));
         assert!(msg.ends_with("\nYou can also find the above list of errors at the endpoint `/connector-plugins/{connectorType}/config/validate`"));
     }
 
@@ -384,6 +430,8 @@ mod tests {
         let e = validate(&cfg(&[("name", "x")])).unwrap_err();
         assert_eq!(e.to_string(), "Connector config {name=x} contains no connector type");
         let e = validate(&cfg(&[("connector.class", "com.example.Missing")])).unwrap_err();
-        assert!(e.to_string().starts_with("Failed to find any class that implements Connector and which name matches com.example.Missing"));
+        assert!(e.to_string().starts_with(
+            "Failed to find any class that implements Connector and which name matches com.example.Missing"
+        ));
     }
 }

@@ -77,7 +77,12 @@ impl WorkerStats {
 
     fn started(&self, unit: &WorkUnit, epoch: u64) {
         let mut m = self.units.lock().unwrap_or_else(|p| p.into_inner());
-        let e = m.entry(unit.to_string()).or_insert_with(|| UnitStat { unit: unit.to_string(), epoch, running: true, starts: 0 });
+        let e = m.entry(unit.to_string()).or_insert_with(|| UnitStat {
+            unit: unit.to_string(),
+            epoch,
+            running: true,
+            starts: 0,
+        });
         e.starts += 1;
         e.epoch = epoch;
         e.running = true;
@@ -168,8 +173,11 @@ impl Worker {
             }
             if !self.node.within_lease(self.settings.lease) {
                 if !units.is_empty() {
-                    tracing::warn!(lease_ms = self.settings.lease.as_millis() as u64, units = units.len(),
-                        "No leader heard from within the lease; stopping every unit on this node.");
+                    tracing::warn!(
+                        lease_ms = self.settings.lease.as_millis() as u64,
+                        units = units.len(),
+                        "No leader heard from within the lease; stopping every unit on this node."
+                    );
                     self.stop_units(&mut units, |_| true).await;
                 }
                 lease_lost = true;
@@ -201,7 +209,9 @@ impl Worker {
             let to_stop: Vec<WorkUnit> = units.iter().filter(|(u, h)| stale(u, h)).map(|(u, _)| u.clone()).collect();
             if !to_stop.is_empty() {
                 let stopped = self.stop_units(&mut units, |u| to_stop.contains(u)).await;
-                revoked.extend(stopped.into_iter().filter(|(u, e)| matches!(wanted.get(u), Some((s, _, true)) if s.epoch == *e)));
+                revoked.extend(
+                    stopped.into_iter().filter(|(u, e)| matches!(wanted.get(u), Some((s, _, true)) if s.epoch == *e)),
+                );
             }
             // A revoked unit we were not running is released at once.
             for (u, (spec, _, revoking)) in &wanted {
@@ -263,7 +273,11 @@ impl Worker {
 
     /// Stop the matching units (all at once, each within the stop timeout); returns them with
     /// the epoch they ran under.
-    async fn stop_units(&self, units: &mut HashMap<WorkUnit, UnitHandle>, which: impl Fn(&WorkUnit) -> bool) -> Vec<(WorkUnit, u64)> {
+    async fn stop_units(
+        &self,
+        units: &mut HashMap<WorkUnit, UnitHandle>,
+        which: impl Fn(&WorkUnit) -> bool,
+    ) -> Vec<(WorkUnit, u64)> {
         let keys: Vec<WorkUnit> = units.keys().filter(|u| which(u)).cloned().collect();
         let handles: Vec<UnitHandle> = keys.iter().filter_map(|k| units.remove(k)).collect();
         for h in &handles {
@@ -339,7 +353,12 @@ impl Supervisor {
     }
 
     /// Run a blocking plugin call under a timeout.
-    async fn call<T, R>(&self, inst: &Shared<T>, timeout: Duration, f: impl FnOnce(&mut T) -> Result<R, ConnectError> + Send + 'static) -> Result<R, ConnectError>
+    async fn call<T, R>(
+        &self,
+        inst: &Shared<T>,
+        timeout: Duration,
+        f: impl FnOnce(&mut T) -> Result<R, ConnectError> + Send + 'static,
+    ) -> Result<R, ConnectError>
     where
         T: ?Sized + Send + 'static,
         R: Send + 'static,
@@ -394,7 +413,13 @@ impl Supervisor {
                     }
                     restarts += 1;
                     let delay = self.settings.restart.delay(restarts);
-                    self.report(UnitState::Failed, Some(e.trace()), restarts, Some(now_ms() + delay.as_millis() as u64)).await;
+                    self.report(
+                        UnitState::Failed,
+                        Some(e.trace()),
+                        restarts,
+                        Some(now_ms() + delay.as_millis() as u64),
+                    )
+                    .await;
                     tokio::select! {
                         _ = stop.changed() => return,
                         _ = tokio::time::sleep(delay) => {}
@@ -405,7 +430,11 @@ impl Supervisor {
     }
 
     /// Wait for stop, a target change, or the next check.
-    async fn wait(&self, target: &mut watch::Receiver<TargetState>, stop: &mut watch::Receiver<bool>) -> Option<RunEnd> {
+    async fn wait(
+        &self,
+        target: &mut watch::Receiver<TargetState>,
+        stop: &mut watch::Receiver<bool>,
+    ) -> Option<RunEnd> {
         tokio::select! {
             _ = stop.changed() => Some(RunEnd::Stopped),
             _ = target.changed() => (*target.borrow() != TargetState::Running).then_some(RunEnd::TargetChanged),
@@ -413,7 +442,12 @@ impl Supervisor {
         }
     }
 
-    async fn run_connector(&self, restarts: u32, target: &mut watch::Receiver<TargetState>, stop: &mut watch::Receiver<bool>) -> RunEnd {
+    async fn run_connector(
+        &self,
+        restarts: u32,
+        target: &mut watch::Receiver<TargetState>,
+        stop: &mut watch::Receiver<bool>,
+    ) -> RunEnd {
         let Some(rt) = self.spec.plugin.runtime.as_ref() else {
             return RunEnd::Failed(ConnectError::new("plugin cannot run"));
         };
@@ -435,7 +469,12 @@ impl Supervisor {
         end
     }
 
-    async fn run_task(&self, restarts: u32, target: &mut watch::Receiver<TargetState>, stop: &mut watch::Receiver<bool>) -> RunEnd {
+    async fn run_task(
+        &self,
+        restarts: u32,
+        target: &mut watch::Receiver<TargetState>,
+        stop: &mut watch::Receiver<bool>,
+    ) -> RunEnd {
         let Some(rt) = self.spec.plugin.runtime.as_ref() else {
             return RunEnd::Failed(ConnectError::new("plugin cannot run"));
         };
@@ -451,7 +490,13 @@ impl Supervisor {
 
     /// A started instance: report RUNNING, then check it until it fails, is stopped, or its
     /// target state changes.
-    async fn supervise<T>(&self, inst: &Shared<T>, restarts: u32, target: &mut watch::Receiver<TargetState>, stop: &mut watch::Receiver<bool>) -> RunEnd
+    async fn supervise<T>(
+        &self,
+        inst: &Shared<T>,
+        restarts: u32,
+        target: &mut watch::Receiver<TargetState>,
+        stop: &mut watch::Receiver<bool>,
+    ) -> RunEnd
     where
         T: ?Sized + Lifecycle + 'static,
     {
@@ -507,15 +552,21 @@ impl Supervisor {
         let mut delay = Duration::from_millis(250);
         loop {
             if self.node.linearizable_barrier().await.is_ok() {
-                let current =
-                    self.node.state().read(|a| a.state.task_configs.get(&name).map(|t| (t.configs.clone(), t.generation)));
+                let current = self
+                    .node
+                    .state()
+                    .read(|a| a.state.task_configs.get(&name).map(|t| (t.configs.clone(), t.generation)));
                 // Unchanged configs generated from the current connector config: nothing to write.
                 if let Some((existing, generation)) = &current {
                     if *existing == configs && *generation >= self.spec.version {
                         return Ok(());
                     }
                 }
-                let cmd = Command::PutTaskConfigs { connector: name.clone(), epoch: self.spec.epoch, configs: configs.clone() };
+                let cmd = Command::PutTaskConfigs {
+                    connector: name.clone(),
+                    epoch: self.spec.epoch,
+                    configs: configs.clone(),
+                };
                 match self.node.write(cmd).await {
                     Ok(o) if matches!(o.response, Response::Applied) => return Ok(()),
                     // Stale epoch or STOPPED: this instance no longer speaks for the connector.

@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use openraft::error::{
-    Fatal, InstallSnapshotError, NetworkError, RPCError, RaftError, RemoteError, ReplicationClosed,
-    StreamingError, Unreachable,
+    Fatal, InstallSnapshotError, NetworkError, RPCError, RaftError, RemoteError, ReplicationClosed, StreamingError,
+    Unreachable,
 };
 use openraft::network::{Backoff, RPCOption, RaftNetwork, RaftNetworkFactory};
 use openraft::raft::{
@@ -128,10 +128,8 @@ impl RpcClient {
             }
         })?;
         let status = resp.status();
-        let body = resp
-            .bytes()
-            .await
-            .map_err(|e| TransportError::Failed { url: url.clone(), reason: e.to_string() })?;
+        let body =
+            resp.bytes().await.map_err(|e| TransportError::Failed { url: url.clone(), reason: e.to_string() })?;
         if !status.is_success() {
             return Err(TransportError::Status {
                 url,
@@ -232,10 +230,8 @@ impl RaftNetwork<TypeConfig> for Conn {
         &mut self,
         _rpc: InstallSnapshotRequest<TypeConfig>,
         _option: RPCOption,
-    ) -> Result<
-        InstallSnapshotResponse<NodeId>,
-        RPCError<NodeId, BasicNode, RaftError<NodeId, InstallSnapshotError>>,
-    > {
+    ) -> Result<InstallSnapshotResponse<NodeId>, RPCError<NodeId, BasicNode, RaftError<NodeId, InstallSnapshotError>>>
+    {
         let e = std::io::Error::other("chunked snapshots are not used; see full_snapshot");
         Err(RPCError::Network(NetworkError::new(&e)))
     }

@@ -169,7 +169,8 @@ impl RaftNode {
 
     /// Record this node (URL, incarnation) in the replicated registry, through the leader.
     pub async fn register_self(&self) -> Result<(), RaftNodeError> {
-        let cmd = Command::RegisterNode { id: self.id, rest_url: self.url.clone(), incarnation: self.incarnation.clone() };
+        let cmd =
+            Command::RegisterNode { id: self.id, rest_url: self.url.clone(), incarnation: self.incarnation.clone() };
         match self.write(cmd).await?.response {
             Response::Rejected(Rejection::IncarnationMismatch { id }) => Err(RaftNodeError::DuplicateId { id }),
             _ => Ok(()),
@@ -283,13 +284,19 @@ impl RaftNode {
                 None => continue,
             };
             let jitter = Duration::from_millis(
-                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos() as u64).unwrap_or(0)
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.subsec_nanos() as u64)
+                    .unwrap_or(0)
                     % jitter_span,
             );
             let due = silent_for > max + jitter && last_nudge.map(|t| t.elapsed() > max).unwrap_or(true);
             if due {
                 last_nudge = Some(Instant::now());
-                tracing::info!(silent_ms = silent_for.as_millis() as u64, "No leader heard from; starting an election.");
+                tracing::info!(
+                    silent_ms = silent_for.as_millis() as u64,
+                    "No leader heard from; starting an election."
+                );
                 if let Err(e) = self.raft.trigger().elect().await {
                     tracing::warn!(error = %e, "Could not start an election.");
                 }
@@ -330,7 +337,10 @@ impl RaftNode {
             let res = match self.leader() {
                 Some((id, _)) if id == self.id => local().await,
                 Some((id, url)) => {
-                    match self.client.call::<_, Result<Resp, RaftNodeError>>(&url, path, None, req, remaining(deadline)).await
+                    match self
+                        .client
+                        .call::<_, Result<Resp, RaftNodeError>>(&url, path, None, req, remaining(deadline))
+                        .await
                     {
                         Ok(r) => r,
                         Err(e) if e.not_sent() => {
@@ -342,7 +352,11 @@ impl RaftNode {
                 None => Err(RaftNodeError::NoLeader),
             };
             match res {
-                Err(e @ (RaftNodeError::NotLeader { .. } | RaftNodeError::NoLeader | RaftNodeError::LeaderUnreachable { .. })) => {
+                Err(
+                    e @ (RaftNodeError::NotLeader { .. }
+                    | RaftNodeError::NoLeader
+                    | RaftNodeError::LeaderUnreachable { .. }),
+                ) => {
                     if Instant::now() >= deadline {
                         return Err(e);
                     }
@@ -397,9 +411,7 @@ impl RaftNode {
     pub async fn local_read_index(&self) -> Result<u64, RaftNodeError> {
         match self.raft.ensure_linearizable().await {
             Ok(read_log_id) => Ok(read_log_id.map(|l| l.index).unwrap_or(0)),
-            Err(RaftError::APIError(openraft::error::CheckIsLeaderError::ForwardToLeader(f))) => {
-                Err(not_leader(&f))
-            }
+            Err(RaftError::APIError(openraft::error::CheckIsLeaderError::ForwardToLeader(f))) => Err(not_leader(&f)),
             Err(e) => Err(RaftNodeError::Raft(e.to_string())),
         }
     }
@@ -414,7 +426,11 @@ impl RaftNode {
         }
         // The registry decides whether the id is free or belongs to this data directory.
         let registered = self
-            .local_write(Command::RegisterNode { id: req.id, rest_url: req.url.clone(), incarnation: req.incarnation.clone() })
+            .local_write(Command::RegisterNode {
+                id: req.id,
+                rest_url: req.url.clone(),
+                incarnation: req.incarnation.clone(),
+            })
             .await?;
         if let Response::Rejected(Rejection::IncarnationMismatch { id }) = registered.response {
             return Err(RaftNodeError::DuplicateId { id });
@@ -531,8 +547,7 @@ impl RaftNode {
 
     fn liveness_of(&self, id: NodeId) -> Liveness {
         let m = self.raft.metrics().borrow().clone();
-        let matched_index =
-            m.replication.as_ref().and_then(|r| r.get(&id).cloned().flatten()).map(|l| l.index);
+        let matched_index = m.replication.as_ref().and_then(|r| r.get(&id).cloned().flatten()).map(|l| l.index);
         if id == self.id {
             return Liveness { id, alive: true, last_contact_ms: Some(0), matched_index: m.last_log_index };
         }
@@ -567,14 +582,19 @@ impl RaftNode {
             Some((id, _)) if id == self.id => self.local_liveness().await.ok(),
             Some((_, url)) => self
                 .client
-                .call::<_, Result<Vec<Liveness>, RaftNodeError>>(&url, "/raft/liveness", None, &(), Duration::from_millis(300))
+                .call::<_, Result<Vec<Liveness>, RaftNodeError>>(
+                    &url,
+                    "/raft/liveness",
+                    None,
+                    &(),
+                    Duration::from_millis(300),
+                )
                 .await
                 .ok()
                 .and_then(Result::ok),
             None => None,
         };
-        let liveness: BTreeMap<NodeId, Liveness> =
-            answer.unwrap_or_default().into_iter().map(|l| (l.id, l)).collect();
+        let liveness: BTreeMap<NodeId, Liveness> = answer.unwrap_or_default().into_iter().map(|l| (l.id, l)).collect();
         let membership = m.membership_config.membership();
         let voters: BTreeSet<NodeId> = membership.voter_ids().collect();
         let members = membership

@@ -55,11 +55,9 @@ fn check_target(node: &RaftNode, headers: &HeaderMap) -> Result<(), Response> {
     let target = headers.get(TARGET_HEADER).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<NodeId>().ok());
     match target {
         Some(t) if t == node.id => Ok(()),
-        other => Err((
-            StatusCode::MISDIRECTED_REQUEST,
-            format!("this is node {}, not {:?}", node.id, other),
-        )
-            .into_response()),
+        other => {
+            Err((StatusCode::MISDIRECTED_REQUEST, format!("this is node {}, not {:?}", node.id, other)).into_response())
+        }
     }
 }
 

@@ -13,7 +13,10 @@ pub struct FileSource {
 
 impl ConnectorInstance for FileSource {
     fn start(&mut self, config: &ConfigMap) -> Result<(), ConnectError> {
-        let topics: Vec<&str> = config.get("topic").map(|t| t.split(',').map(str::trim).filter(|t| !t.is_empty()).collect()).unwrap_or_default();
+        let topics: Vec<&str> = config
+            .get("topic")
+            .map(|t| t.split(',').map(str::trim).filter(|t| !t.is_empty()).collect())
+            .unwrap_or_default();
         if topics.len() != 1 {
             return Err(ConnectError::new(
                 "'topic' in FileStreamSourceConnector configuration requires definition of a single topic",

@@ -45,7 +45,9 @@ impl ConnectorInstance for MockConnector {
 impl Lifecycle for MockConnector {
     fn check(&mut self) -> Result<(), ConnectError> {
         match self.fail_at {
-            Some(t) if Instant::now() >= t => Err(ConnectError::new("Mock connector failed (mock_mode=connector-failure)")),
+            Some(t) if Instant::now() >= t => {
+                Err(ConnectError::new("Mock connector failed (mock_mode=connector-failure)"))
+            }
             _ => Ok(()),
         }
     }

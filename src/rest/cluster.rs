@@ -53,9 +53,9 @@ async fn remove_member(State(s): State<AppState>, Path(id): Path<String>) -> Res
 fn query_u64(q: &HashMap<String, String>, name: &str, default: u64) -> Result<u64, ApiError> {
     match q.get(name) {
         None => Ok(default),
-        Some(v) => v
-            .parse()
-            .map_err(|_| ApiError::bad_request(format!("Query parameter '{name}' must be a non-negative integer, got '{v}'"))),
+        Some(v) => v.parse().map_err(|_| {
+            ApiError::bad_request(format!("Query parameter '{name}' must be a non-negative integer, got '{v}'"))
+        }),
     }
 }
 
@@ -90,7 +90,8 @@ async fn state(
             )))
         }
     }
-    let (applied, body) = s.node.state().read(|a| (a.last_applied.map(|l| l.index).unwrap_or(0), view::state_json(&a.state)));
+    let (applied, body) =
+        s.node.state().read(|a| (a.last_applied.map(|l| l.index).unwrap_or(0), view::state_json(&a.state)));
     Ok(Json(json!({ "applied_index": applied, "state": body })))
 }
 

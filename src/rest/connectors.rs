@@ -13,9 +13,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use raftconnect_storage::model::{
-    ConfigMap, ConnectorRecord, Rejection, TargetState, UnitState, WorkUnit,
-};
+use raftconnect_storage::model::{ConfigMap, ConnectorRecord, Rejection, TargetState, UnitState, WorkUnit};
 use raftconnect_storage::{Command, Response as ApplyResponse, State as RState};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -129,9 +127,9 @@ fn connector_state(state: &RState, name: &str, c: &ConnectorRecord) -> Value {
 }
 
 fn created(name: &str, body: Value) -> Response {
-    (StatusCode::CREATED, [(header::LOCATION, format!("/connectors/{}", super::encode_path(name)))], Json(body)).into_response()
+    (StatusCode::CREATED, [(header::LOCATION, format!("/connectors/{}", super::encode_path(name)))], Json(body))
+        .into_response()
 }
-
 
 // ---------------------------------------------------------------------------------------------
 // Request bodies
@@ -247,7 +245,11 @@ fn parse_offsets(ty: &str, entries: Vec<OffsetEntry>) -> Result<ParsedOffsets, A
         if ty == "sink" {
             let p = match &e.partition {
                 Value::Object(p) => p,
-                _ => return Err(ApiError::bad_request("The partition for a sink connector offset cannot be null or missing")),
+                _ => {
+                    return Err(ApiError::bad_request(
+                        "The partition for a sink connector offset cannot be null or missing",
+                    ))
+                }
             };
             if !p.contains_key("kafka_topic") || !p.contains_key("kafka_partition") {
                 return Err(ApiError::bad_request(
@@ -262,10 +264,11 @@ fn parse_offsets(ty: &str, entries: Vec<OffsetEntry>) -> Result<ParsedOffsets, A
                 .ok_or_else(|| ApiError::bad_request("Kafka partitions must be valid numbers and may not be null"))?;
             let offset = match &e.offset {
                 Value::Null => None,
-                Value::Object(o) if o.contains_key("kafka_offset") => Some(
-                    as_number::<i64>(o.get("kafka_offset"))
-                        .ok_or_else(|| ApiError::bad_request("Kafka offsets must be valid numbers and may not be null"))?,
-                ),
+                Value::Object(o) if o.contains_key("kafka_offset") => {
+                    Some(as_number::<i64>(o.get("kafka_offset")).ok_or_else(|| {
+                        ApiError::bad_request("Kafka offsets must be valid numbers and may not be null")
+                    })?)
+                }
                 _ => {
                     return Err(ApiError::bad_request(
                         "The offset for a sink connector should either be null or contain the key 'kafka_offset'",
@@ -275,12 +278,18 @@ fn parse_offsets(ty: &str, entries: Vec<OffsetEntry>) -> Result<ParsedOffsets, A
             out.sink.push((topic, partition, offset));
         } else {
             if !e.partition.is_object() {
-                return Err(ApiError::bad_request("The partition for a source connector offset cannot be null or missing"));
+                return Err(ApiError::bad_request(
+                    "The partition for a source connector offset cannot be null or missing",
+                ));
             }
             let offset = match &e.offset {
                 Value::Null => None,
                 Value::Object(_) => Some(canonical(&e.offset)),
-                _ => return Err(ApiError::bad_request("The offset for a source connector must be a JSON object or null")),
+                _ => {
+                    return Err(ApiError::bad_request(
+                        "The offset for a source connector must be a JSON object or null",
+                    ))
+                }
             };
             out.source.push((canonical(&e.partition), offset));
         }
@@ -344,7 +353,11 @@ async fn create_once(s: &AppState, cmd: Command) -> Result<u64, ApiError> {
         // Did our request make it? Ask through the leader (retrying while one is elected).
         let made = loop {
             match s.node.linearizable_barrier().await {
-                Ok(()) => break read_local(s, |st| st.connectors.get(&name).map(|c| (c.created_by == request_id, c.created_index))),
+                Ok(()) => {
+                    break read_local(s, |st| {
+                        st.connectors.get(&name).map(|c| (c.created_by == request_id, c.created_index))
+                    })
+                }
                 Err(_) if std::time::Instant::now() < deadline => {
                     tokio::time::sleep(std::time::Duration::from_millis(100)).await
                 }
@@ -353,7 +366,9 @@ async fn create_once(s: &AppState, cmd: Command) -> Result<u64, ApiError> {
         };
         match made {
             Some((true, index)) => return Ok(index),
-            Some((false, _)) => return Err(ApiError::new(StatusCode::CONFLICT, format!("Connector {name} already exists"))),
+            Some((false, _)) => {
+                return Err(ApiError::new(StatusCode::CONFLICT, format!("Connector {name} already exists")))
+            }
             None if std::time::Instant::now() < deadline => continue,
             None => return Err(last_error),
         }
@@ -413,7 +428,6 @@ fn validate_config(config: &ConfigMap, nulls: &[String]) -> Result<(), ApiError>
     msg.push_str("\nYou can also find the above list of errors at the endpoint `/connector-plugins/{connectorType}/config/validate`");
     Err(ApiError::bad_request(msg))
 }
-
 
 // ---------------------------------------------------------------------------------------------
 // Handlers
@@ -488,10 +502,7 @@ async fn info(State(s): State<AppState>, Path(name): Path<String>) -> Result<Jso
 
 /// `GET /connectors/{c}/config`.
 async fn config(State(s): State<AppState>, Path(name): Path<String>) -> Result<Json<Value>, ApiError> {
-    read(&s, |st| st.connectors.get(&name).map(|c| json!(c.config)))
-        .await?
-        .map(Json)
-        .ok_or_else(|| not_found(&name))
+    read(&s, |st| st.connectors.get(&name).map(|c| json!(c.config))).await?.map(Json).ok_or_else(|| not_found(&name))
 }
 
 /// `PUT /connectors/{c}/config`: 201 if created, 200 if updated.
@@ -526,15 +537,21 @@ async fn put_config(State(s): State<AppState>, Path(name): Path<String>, body: B
         other => other?,
     };
     after(&s, index).await;
-    let body = read_local(&s, |st| st.connectors.get(&name).map(|c| connector_info(st, &name, c))).unwrap_or(Value::Null);
+    let body =
+        read_local(&s, |st| st.connectors.get(&name).map(|c| connector_info(st, &name, c))).unwrap_or(Value::Null);
     Ok(if existed { (StatusCode::OK, Json(body)).into_response() } else { created(&name, body) })
 }
 
 /// `PATCH /connectors/{c}/config` (KIP-477): `null` deletes a key.
-async fn patch_config(State(s): State<AppState>, Path(name): Path<String>, body: Bytes) -> Result<Json<Value>, ApiError> {
+async fn patch_config(
+    State(s): State<AppState>,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
     let raw: BTreeMap<String, Value> = parse_json(&body)?;
     let patch = config_values(raw)?;
-    let current = read(&s, |st| st.connectors.get(&name).map(|c| c.config.clone())).await?.ok_or_else(|| not_found(&name))?;
+    let current =
+        read(&s, |st| st.connectors.get(&name).map(|c| c.config.clone())).await?.ok_or_else(|| not_found(&name))?;
     let mut config = current;
     for (k, v) in patch {
         match v {
@@ -603,7 +620,10 @@ fn parse_task(name: &str, t: &str) -> Result<u32, ApiError> {
 }
 
 /// `GET /connectors/{c}/tasks/{t}/status`.
-async fn task_status(State(s): State<AppState>, Path((name, t)): Path<(String, String)>) -> Result<Json<Value>, ApiError> {
+async fn task_status(
+    State(s): State<AppState>,
+    Path((name, t)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
     let task = parse_task(&name, &t)?;
     read_local(&s, |st| {
         st.connectors.get(&name)?;
@@ -625,13 +645,19 @@ fn query_bool(v: &Option<String>, name: &str) -> Result<bool, ApiError> {
     match v.as_deref().map(str::to_ascii_lowercase).as_deref() {
         None | Some("false") => Ok(false),
         Some("true") => Ok(true),
-        Some(other) => Err(ApiError::bad_request(format!("Query parameter '{name}' must be true or false, got '{other}'"))),
+        Some(other) => {
+            Err(ApiError::bad_request(format!("Query parameter '{name}' must be true or false, got '{other}'")))
+        }
     }
 }
 
 /// `POST /connectors/{c}/restart[?includeTasks&onlyFailed]` (KIP-745): 204 for the plain
 /// restart, 202 with the plan (units to restart shown RESTARTING) otherwise.
-async fn restart(State(s): State<AppState>, Path(name): Path<String>, RawQuery(q): RawQuery) -> Result<Response, ApiError> {
+async fn restart(
+    State(s): State<AppState>,
+    Path(name): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Result<Response, ApiError> {
     let q: RestartQuery = serde_urlencoded::from_str(q.as_deref().unwrap_or(""))
         .map_err(|e| ApiError::bad_request(format!("Invalid query parameters: {e}")))?;
     let include_tasks = query_bool(&q.include_tasks, "includeTasks")?;
@@ -665,7 +691,10 @@ async fn restart(State(s): State<AppState>, Path(name): Path<String>, RawQuery(q
 }
 
 /// `POST /connectors/{c}/tasks/{t}/restart`: 204.
-async fn restart_task(State(s): State<AppState>, Path((name, t)): Path<(String, String)>) -> Result<StatusCode, ApiError> {
+async fn restart_task(
+    State(s): State<AppState>,
+    Path((name, t)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
     let (exists, count) = read(&s, |st| (st.connectors.contains_key(&name), task_count(st, &name))).await?;
     if !exists {
         return Err(ApiError::not_found(format!("Unknown connector: {name}")));
@@ -746,8 +775,10 @@ async fn offsets(State(s): State<AppState>, Path(name): Path<String>) -> Result<
 
 /// Existence and STOPPED checks shared by alter and reset, in Kafka Connect's order.
 async fn stopped_connector_type(s: &AppState, name: &str) -> Result<&'static str, ApiError> {
-    let found = read(s, |st| st.connectors.get(name).map(|c| (c.target_state, plugins::connector_type(&c.config), task_count(st, name))))
-        .await?;
+    let found = read(s, |st| {
+        st.connectors.get(name).map(|c| (c.target_state, plugins::connector_type(&c.config), task_count(st, name)))
+    })
+    .await?;
     match found {
         None => Err(not_found(name)),
         Some((TargetState::Stopped, ty, 0)) => Ok(ty),
@@ -756,11 +787,17 @@ async fn stopped_connector_type(s: &AppState, name: &str) -> Result<&'static str
 }
 
 /// `PATCH /connectors/{c}/offsets`: only while STOPPED.
-async fn alter_offsets(State(s): State<AppState>, Path(name): Path<String>, body: Bytes) -> Result<Json<Value>, ApiError> {
+async fn alter_offsets(
+    State(s): State<AppState>,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
     let req: OffsetsBody = parse_json(&body)?;
     let entries = match req.offsets {
         Some(e) if !e.is_empty() => e,
-        _ => return Err(ApiError::bad_request("Partitions / offsets need to be provided for an alter offsets request")),
+        _ => {
+            return Err(ApiError::bad_request("Partitions / offsets need to be provided for an alter offsets request"))
+        }
     };
     let ty = stopped_connector_type(&s, &name).await?;
     let parsed = parse_offsets(ty, entries)?;
@@ -776,4 +813,3 @@ async fn reset_offsets(State(s): State<AppState>, Path(name): Path<String>) -> R
     write(&s, cmd, |n| format!("Connector {n} not found")).await?;
     Ok(Json(json!({ "message": "The offsets for this connector have been reset successfully" })))
 }
-

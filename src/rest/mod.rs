@@ -71,10 +71,7 @@ impl From<RaftNodeError> for ApiError {
             Invalid(_) => StatusCode::BAD_REQUEST,
             OutcomeUnknown { .. } | Timeout(_) | Raft(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Refused { status, message } => {
-                return ApiError::new(
-                    StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_REQUEST),
-                    message.clone(),
-                )
+                return ApiError::new(StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_REQUEST), message.clone())
             }
         };
         ApiError::new(status, e.to_string())
@@ -141,7 +138,10 @@ pub fn router(
         .with_state(state)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_REST_BODY))
         .layer(axum::middleware::from_fn(reject_oversized))
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::INTERNAL_SERVER_ERROR, Duration::from_secs(90)));
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Duration::from_secs(90),
+        ));
     rest.merge(raftconnect_raft::rpc::router(node))
         .fallback(|| async { ApiError::not_found("HTTP 404 Not Found") })
         .layer(tower_http::trace::TraceLayer::new_for_http())

@@ -210,7 +210,8 @@ pub fn document() -> Value {
             "responses": responses,
         });
         if let Some(b) = e.body {
-            op["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": schema_ref(b) } } });
+            op["requestBody"] =
+                json!({ "required": true, "content": { "application/json": { "schema": schema_ref(b) } } });
         }
         let item = paths.entry(e.path.to_string()).or_insert_with(|| json!({}));
         item[e.method] = op;

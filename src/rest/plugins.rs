@@ -32,7 +32,11 @@ async fn list(Query(q): Query<BTreeMap<String, String>>) -> Result<Json<Value>, 
         None => true,
         Some(v) if v == "true" => true,
         Some(v) if v == "false" => false,
-        Some(v) => return Err(ApiError::bad_request(format!("Query parameter 'connectorsOnly' must be true or false, got '{v}'"))),
+        Some(v) => {
+            return Err(ApiError::bad_request(format!(
+                "Query parameter 'connectorsOnly' must be true or false, got '{v}'"
+            )))
+        }
     };
     let list: Vec<Value> = plugins::PLUGINS
         .iter()
@@ -76,9 +80,12 @@ async fn validate(Path(name): Path<String>, body: Bytes) -> Result<Json<Value>, 
         }
     };
     // Same plugin by any of its names, or the same simple name without a `Connector` suffix.
-    let same_plugin = matches!((plugin_by_path(&name), plugins::connector(&class)), (Some(a), Some(b)) if a.class == b.class);
+    let same_plugin =
+        matches!((plugin_by_path(&name), plugins::connector(&class)), (Some(a), Some(b)) if a.class == b.class);
     if !same_plugin && short_name(&name) != short_name(&class) {
-        return Err(ApiError::bad_request(format!("Included connector type {class} does not match request type {name}")));
+        return Err(ApiError::bad_request(format!(
+            "Included connector type {class} does not match request type {name}"
+        )));
     }
     let (mut infos, _) = validation::validate(&config).map_err(|e| ApiError::bad_request(e.to_string()))?;
     const NULL_VALUE: &str = "Null value can not be supplied as the configuration value.";
@@ -171,4 +178,3 @@ async fn health(State(s): State<AppState>) -> Response {
             .into_response(),
     }
 }
-

@@ -21,10 +21,7 @@ pub enum CodecError {
 }
 
 fn options(limit: u64) -> impl Options {
-    bincode::DefaultOptions::new()
-        .with_fixint_encoding()
-        .allow_trailing_bytes()
-        .with_limit(limit)
+    bincode::DefaultOptions::new().with_fixint_encoding().allow_trailing_bytes().with_limit(limit)
 }
 
 /// Encode without a version byte (network bodies, keys).

@@ -151,24 +151,51 @@ pub struct AssignmentChange {
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Command {
     /// Add a node to the registry, or update the URL of a node with the same incarnation.
-    RegisterNode { id: NodeId, rest_url: String, incarnation: String },
+    RegisterNode {
+        id: NodeId,
+        rest_url: String,
+        incarnation: String,
+    },
     /// The node announced it is leaving: its work is to be moved at once.
-    MarkNodeLeaving { id: NodeId },
+    MarkNodeLeaving {
+        id: NodeId,
+    },
     /// Drop a node from the registry (after it left the Raft membership).
-    ForgetNode { id: NodeId },
+    ForgetNode {
+        id: NodeId,
+    },
     /// Create a connector or replace its config. `target_state` applies on create only
     /// (Kafka Connect's `initial_state`); updates keep the current target state.
-    PutConnector { name: String, config: ConfigMap, target_state: Option<TargetState> },
+    PutConnector {
+        name: String,
+        config: ConfigMap,
+        target_state: Option<TargetState>,
+    },
     /// Delete a connector with its task configs, assignments and statuses. Offsets are kept,
     /// as in Kafka Connect, so a connector re-created under the same name resumes.
-    DeleteConnector { name: String },
-    SetTargetState { name: String, state: TargetState },
+    DeleteConnector {
+        name: String,
+    },
+    SetTargetState {
+        name: String,
+        state: TargetState,
+    },
     /// Task configs produced by the connector instance running under `epoch`.
-    PutTaskConfigs { connector: String, epoch: u64, configs: Vec<ConfigMap> },
+    PutTaskConfigs {
+        connector: String,
+        epoch: u64,
+        configs: Vec<ConfigMap>,
+    },
     /// A new assignment. The epoch of every unit it assigns is this entry's log index.
-    Assign { changes: Vec<AssignmentChange> },
+    Assign {
+        changes: Vec<AssignmentChange>,
+    },
     /// One node's coalesced offset commits; each is fenced by its task's epoch.
-    CommitOffsets { node: NodeId, source: Vec<SourceOffsetCommit>, sink: Vec<SinkOffsetCommit> },
+    CommitOffsets {
+        node: NodeId,
+        source: Vec<SourceOffsetCommit>,
+        sink: Vec<SinkOffsetCommit>,
+    },
     /// The offsets REST API (KIP-875): only while the connector is STOPPED. `None` deletes.
     /// `reset` first clears every offset of the connector.
     AlterOffsets {
@@ -202,16 +229,31 @@ pub enum Command {
     },
     /// A restart request (KIP-745). `apply` decides, from the replicated statuses, which units
     /// it restarts and marks each with this entry's index; the nodes running them restart them.
-    RequestRestart { connector: String, include_tasks: bool, only_failed: bool },
+    RequestRestart {
+        connector: String,
+        include_tasks: bool,
+        only_failed: bool,
+    },
     /// A cluster-wide log level (`PUT /admin/loggers/{l}?scope=cluster`).
-    SetLoggerLevel { logger: String, level: String },
+    SetLoggerLevel {
+        logger: String,
+        level: String,
+    },
     /// A restart request for one task, executed by the node that runs it.
-    RequestTaskRestart { connector: String, task: u32 },
+    RequestTaskRestart {
+        connector: String,
+        task: u32,
+    },
     /// Ask the nodes running `units` to give them up (first half of a cooperative move).
-    Revoke { units: Vec<WorkUnit> },
+    Revoke {
+        units: Vec<WorkUnit>,
+    },
     /// A node gave units up (after a revoke, or leaving): each is unassigned if the node still
     /// holds it under that epoch, and its status becomes UNASSIGNED.
-    ReleaseUnits { node: NodeId, units: Vec<(WorkUnit, u64)> },
+    ReleaseUnits {
+        node: NodeId,
+        units: Vec<(WorkUnit, u64)>,
+    },
 }
 
 impl Command {
@@ -243,19 +285,39 @@ impl Command {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum Rejection {
-    UnknownConnector { name: String },
-    UnknownNode { id: NodeId },
+    UnknownConnector {
+        name: String,
+    },
+    UnknownNode {
+        id: NodeId,
+    },
     /// A write made under an epoch that is no longer the unit's current assignment.
-    StaleEpoch { unit: WorkUnit, node: NodeId, epoch: u64, current: Option<Assignment> },
+    StaleEpoch {
+        unit: WorkUnit,
+        node: NodeId,
+        epoch: u64,
+        current: Option<Assignment>,
+    },
     /// Offsets may only be altered while the connector is STOPPED.
-    NotStopped { name: String },
+    NotStopped {
+        name: String,
+    },
     /// A node id already belongs to another data directory.
-    IncarnationMismatch { id: NodeId },
+    IncarnationMismatch {
+        id: NodeId,
+    },
     /// A task index beyond the connector's current task configs.
-    UnknownTask { connector: String, task: u32 },
-    AlreadyExists { name: String },
+    UnknownTask {
+        connector: String,
+        task: u32,
+    },
+    AlreadyExists {
+        name: String,
+    },
     /// Task configs for a connector that is STOPPED (it has no tasks).
-    ConnectorStopped { name: String },
+    ConnectorStopped {
+        name: String,
+    },
 }
 
 impl std::fmt::Display for Rejection {
@@ -263,10 +325,9 @@ impl std::fmt::Display for Rejection {
         match self {
             Rejection::UnknownConnector { name } => write!(f, "Connector {name} not found"),
             Rejection::UnknownNode { id } => write!(f, "Node {id} not found"),
-            Rejection::StaleEpoch { unit, node, epoch, current } => write!(
-                f,
-                "stale epoch for {unit}: node {node} epoch {epoch}, current assignment {current:?}"
-            ),
+            Rejection::StaleEpoch { unit, node, epoch, current } => {
+                write!(f, "stale epoch for {unit}: node {node} epoch {epoch}, current assignment {current:?}")
+            }
             Rejection::NotStopped { name } => write!(f, "Connector {name} is not STOPPED"),
             Rejection::IncarnationMismatch { id } => {
                 write!(f, "Node id {id} is already in use by another data directory")
@@ -286,7 +347,10 @@ pub enum Response {
     Applied,
     Rejected(Rejection),
     /// A batch command (offset commits) of which some items were rejected.
-    PartiallyApplied { applied: u32, rejected: Vec<Rejection> },
+    PartiallyApplied {
+        applied: u32,
+        rejected: Vec<Rejection>,
+    },
 }
 
 /// A key of the persisted state: one sled value per key, so an apply rewrites only what changed.
@@ -429,10 +493,8 @@ impl State {
                     let node = current.map(|a| a.node).unwrap_or_default();
                     return Response::Rejected(Rejection::StaleEpoch { unit, node, epoch: *epoch, current });
                 }
-                self.task_configs.insert(
-                    connector.clone(),
-                    TaskConfigs { configs: configs.clone(), generation: index },
-                );
+                self.task_configs
+                    .insert(connector.clone(), TaskConfigs { configs: configs.clone(), generation: index });
                 dirty.insert(Key::TaskConfigs(connector.clone()));
                 Response::Applied
             }
@@ -480,17 +542,14 @@ impl State {
             }
             Command::AlterOffsets { connector, reset, source, sink } => {
                 match self.connectors.get(connector) {
-                    None => {
-                        return Response::Rejected(Rejection::UnknownConnector { name: connector.clone() })
-                    }
+                    None => return Response::Rejected(Rejection::UnknownConnector { name: connector.clone() }),
                     Some(c) if c.target_state != TargetState::Stopped => {
                         return Response::Rejected(Rejection::NotStopped { name: connector.clone() })
                     }
                     Some(_) => {}
                 }
                 if *reset {
-                    let src: Vec<_> =
-                        self.source_offsets.keys().filter(|k| &k.0 == connector).cloned().collect();
+                    let src: Vec<_> = self.source_offsets.keys().filter(|k| &k.0 == connector).cloned().collect();
                     for k in src {
                         self.source_offsets.remove(&k);
                         dirty.insert(Key::SourceOffset(k.0, k.1));
@@ -717,13 +776,7 @@ mod tests {
     }
 
     fn source(c: &str, t: u32, epoch: u64, partition: &str, offset: &str) -> SourceOffsetCommit {
-        SourceOffsetCommit {
-            connector: c.into(),
-            task: t,
-            epoch,
-            partition: partition.into(),
-            offset: offset.into(),
-        }
+        SourceOffsetCommit { connector: c.into(), task: t, epoch, partition: partition.into(), offset: offset.into() }
     }
 
     fn sink(c: &str, t: u32, epoch: u64, topic: &str, partition: i32, offset: i64) -> SinkOffsetCommit {
@@ -739,10 +792,7 @@ mod tests {
     /// Connector `c` with task 0 assigned to node 1 at index 2, and its connector unit at index 3.
     fn with_assigned_task() -> State {
         let mut s = State::default();
-        let r = run(
-            &mut s,
-            &[put("c", None), assign(task("c", 0), 1), assign(WorkUnit::Connector("c".into()), 1)],
-        );
+        let r = run(&mut s, &[put("c", None), assign(task("c", 0), 1), assign(WorkUnit::Connector("c".into()), 1)]);
         assert!(r.iter().all(|r| *r == Response::Applied), "{r:?}");
         s
     }
@@ -791,10 +841,7 @@ mod tests {
             6,
             Command::CommitOffsets { node: 1, source: vec![source("c", 0, 2, "p", "o2")], sink: vec![] },
         );
-        assert_eq!(
-            r,
-            Response::Rejected(Rejection::StaleEpoch { unit: task("c", 0), node: 1, epoch: 2, current })
-        );
+        assert_eq!(r, Response::Rejected(Rejection::StaleEpoch { unit: task("c", 0), node: 1, epoch: 2, current }));
         assert!(dirty.is_empty());
         // Right epoch, wrong node.
         let (r, _) = apply_at(
@@ -802,20 +849,14 @@ mod tests {
             7,
             Command::CommitOffsets { node: 1, source: vec![], sink: vec![sink("c", 0, 5, "t", 0, 9)] },
         );
-        assert_eq!(
-            r,
-            Response::Rejected(Rejection::StaleEpoch { unit: task("c", 0), node: 1, epoch: 5, current })
-        );
+        assert_eq!(r, Response::Rejected(Rejection::StaleEpoch { unit: task("c", 0), node: 1, epoch: 5, current }));
         // Right node, wrong epoch.
         let (r, _) = apply_at(
             &mut s,
             8,
             Command::CommitOffsets { node: 2, source: vec![source("c", 0, 2, "p", "o3")], sink: vec![] },
         );
-        assert_eq!(
-            r,
-            Response::Rejected(Rejection::StaleEpoch { unit: task("c", 0), node: 2, epoch: 2, current })
-        );
+        assert_eq!(r, Response::Rejected(Rejection::StaleEpoch { unit: task("c", 0), node: 2, epoch: 2, current }));
         // Unassigned task.
         let (r, _) = apply_at(
             &mut s,
@@ -824,12 +865,7 @@ mod tests {
         );
         assert_eq!(
             r,
-            Response::Rejected(Rejection::StaleEpoch {
-                unit: task("c", 7),
-                node: 2,
-                epoch: 5,
-                current: None
-            })
+            Response::Rejected(Rejection::StaleEpoch { unit: task("c", 7), node: 2, epoch: 5, current: None })
         );
         assert_eq!(s, before, "rejected commits changed the state");
         assert_eq!(s.source_offsets.get(&("c".into(), "p".into())), Some(&"o1".to_string()));
@@ -937,14 +973,18 @@ mod tests {
                 node: 1,
                 epoch: 2,
                 state: UnitState::Running,
-                trace: None, restarts: 0, next_restart_ms: None,
+                trace: None,
+                restarts: 0,
+                next_restart_ms: None,
             },
             Command::ReportStatus {
                 unit: WorkUnit::Connector("c".into()),
                 node: 1,
                 epoch: 3,
                 state: UnitState::Running,
-                trace: None, restarts: 0, next_restart_ms: None,
+                trace: None,
+                restarts: 0,
+                next_restart_ms: None,
             },
             Command::CommitOffsets {
                 node: 1,
@@ -991,11 +1031,7 @@ mod tests {
     #[test]
     fn register_node_with_a_different_incarnation_is_rejected() {
         let mut s = State::default();
-        let reg = |url: &str, inc: &str| Command::RegisterNode {
-            id: 7,
-            rest_url: url.into(),
-            incarnation: inc.into(),
-        };
+        let reg = |url: &str, inc: &str| Command::RegisterNode { id: 7, rest_url: url.into(), incarnation: inc.into() };
         assert_eq!(apply_at(&mut s, 1, reg("http://a:8083", "dir-1")).0, Response::Applied);
         apply_at(&mut s, 2, Command::MarkNodeLeaving { id: 7 });
         assert!(s.nodes[&7].leaving);
@@ -1063,7 +1099,9 @@ mod tests {
                 node: 2,
                 epoch: 5,
                 state: UnitState::Failed,
-                trace: Some("boom".into()), restarts: 0, next_restart_ms: None,
+                trace: Some("boom".into()),
+                restarts: 0,
+                next_restart_ms: None,
             },
             Command::AlterOffsets {
                 connector: "b".into(),
@@ -1154,9 +1192,17 @@ mod tests {
         let t1 = task("c", 1);
         state.statuses.insert(
             t1.clone(),
-            StatusRecord { state: UnitState::Failed, node: 1, trace: None, epoch: 1, restarts: 0, next_restart_ms: None },
+            StatusRecord {
+                state: UnitState::Failed,
+                node: 1,
+                trace: None,
+                epoch: 1,
+                restarts: 0,
+                next_restart_ms: None,
+            },
         );
-        let restart = |include_tasks, only_failed| Command::RequestRestart { connector: "c".into(), include_tasks, only_failed };
+        let restart =
+            |include_tasks, only_failed| Command::RequestRestart { connector: "c".into(), include_tasks, only_failed };
         let mut dirty = DirtyKeys::new();
         state.apply(10, &restart(true, false), &mut dirty);
         assert_eq!(state.restarts.len(), 3, "connector and both tasks");
@@ -1177,5 +1223,4 @@ mod tests {
             Response::Rejected(Rejection::ConnectorStopped { name: "c".into() })
         );
     }
-
 }

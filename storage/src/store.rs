@@ -117,7 +117,8 @@ pub fn open<C: StoreConfig>(dir: &Path) -> Result<(LogStore<C>, StateMachine<C>)
             // sled 0.34.7 reports a held lock as `ErrorKind::Other` with this message (the
             // `WouldBlock` from flock is only in the text), so match on both.
             Err(sled::Error::Io(ref io))
-                if io.kind() == std::io::ErrorKind::WouldBlock || io.to_string().starts_with("could not acquire lock") =>
+                if io.kind() == std::io::ErrorKind::WouldBlock
+                    || io.to_string().starts_with("could not acquire lock") =>
             {
                 if std::time::Instant::now() >= deadline {
                     return Err(OpenError::Locked(dir.to_path_buf()));
@@ -510,10 +511,9 @@ impl<C: StoreConfig> StateMachine<C> {
             _c: PhantomData,
         };
         // Repair a crash between "snapshot file written" and "state replaced".
-        if let Some(stored) = read_snapshot_file(&sm.db.dir).map_err(|source| OpenError::Io {
-            path: sm.db.dir.join(SNAPSHOT_FILE),
-            source,
-        })? {
+        if let Some(stored) = read_snapshot_file(&sm.db.dir)
+            .map_err(|source| OpenError::Io { path: sm.db.dir.join(SNAPSHOT_FILE), source })?
+        {
             let current = sm.read_applied().last_applied;
             if stored.meta.last_log_id > current {
                 tracing::warn!(

@@ -76,10 +76,8 @@ where
 {
     let voters: Vec<Vec<NodeId>> = m.get_joint_config().iter().map(|c| c.iter().copied().collect()).collect();
     let learners: Vec<NodeId> = m.learner_ids().collect();
-    let nodes: Map<String, Value> = m
-        .nodes()
-        .map(|(id, n)| (id.to_string(), serde_json::to_value(n).unwrap_or(Value::Null)))
-        .collect();
+    let nodes: Map<String, Value> =
+        m.nodes().map(|(id, n)| (id.to_string(), serde_json::to_value(n).unwrap_or(Value::Null))).collect();
     json!({ "voters": voters, "learners": learners, "nodes": nodes })
 }
 
@@ -128,11 +126,8 @@ pub fn state_json(state: &State) -> Value {
             )
         })
         .collect();
-    let assignments: Vec<Value> = state
-        .assignments
-        .iter()
-        .map(|(u, a)| json!({ "unit": u, "node": a.node, "epoch": a.epoch }))
-        .collect();
+    let assignments: Vec<Value> =
+        state.assignments.iter().map(|(u, a)| json!({ "unit": u, "node": a.node, "epoch": a.epoch })).collect();
     let statuses: Vec<Value> = state
         .statuses
         .iter()
@@ -141,9 +136,7 @@ pub fn state_json(state: &State) -> Value {
     let source_offsets: Vec<Value> = state
         .source_offsets
         .iter()
-        .map(|((c, p), o)| {
-            json!({ "connector": c, "partition": parse_or_string(p), "offset": parse_or_string(o) })
-        })
+        .map(|((c, p), o)| json!({ "connector": c, "partition": parse_or_string(p), "offset": parse_or_string(o) }))
         .collect();
     let sink_offsets: Vec<Value> = state
         .sink_offsets
@@ -154,7 +147,10 @@ pub fn state_json(state: &State) -> Value {
         .nodes
         .iter()
         .map(|(id, n)| {
-            (id.to_string(), json!({ "rest_url": n.rest_url, "leaving": n.leaving, "registered_index": n.registered_index }))
+            (
+                id.to_string(),
+                json!({ "rest_url": n.rest_url, "leaving": n.leaving, "registered_index": n.registered_index }),
+            )
         })
         .collect();
     let mut v = json!({

@@ -227,8 +227,7 @@ async fn check_consistent(dir: &Path, reported: u64, vote_term: u64, finish: boo
         assert_eq!(membership.log_id(), &Some(log_id(1, 1, 1)));
     }
     let handle = sm.handle();
-    let (state, handle_applied) =
-        handle.read(|a| (a.state.clone(), a.last_applied.map(|l| l.index).unwrap_or(0)));
+    let (state, handle_applied) = handle.read(|a| (a.state.clone(), a.last_applied.map(|l| l.index).unwrap_or(0)));
     assert_eq!(handle_applied, applied);
     assert_eq!(*handle.applied_watch().borrow(), applied);
 
@@ -251,10 +250,7 @@ async fn check_consistent(dir: &Path, reported: u64, vote_term: u64, finish: boo
         let mut at_s = State::default();
         replay(&mut at_s, &(1..=s).map(entry_for).collect::<Vec<_>>());
         assert_eq!(from_snapshot, at_s, "snapshot {s} content differs from a replay");
-        replay(
-            &mut from_snapshot,
-            entries.iter().filter(|e| e.log_id.index > s && e.log_id.index <= applied),
-        );
+        replay(&mut from_snapshot, entries.iter().filter(|e| e.log_id.index > s && e.log_id.index <= applied));
         assert_eq!(state, from_snapshot, "state differs from snapshot {s} + log ({s}, {applied}]");
     }
 

@@ -42,17 +42,7 @@ async fn observe(log: &mut Log, sm: &mut Sm) -> Observed {
     let handle = sm.handle();
     let (handle_state, handle_applied) = handle.read(|a| (a.state.clone(), a.last_applied));
     let watch_index = *handle.applied_watch().borrow();
-    Observed {
-        log_state,
-        entries,
-        vote,
-        committed,
-        applied,
-        membership,
-        handle_state,
-        handle_applied,
-        watch_index,
-    }
+    Observed { log_state, entries, vote, committed, applied, membership, handle_state, handle_applied, watch_index }
 }
 
 /// Store A's history: connectors x and y, x's task 0 assigned, offsets committed, a node.
@@ -88,10 +78,7 @@ fn history_b() -> Vec<openraft::Entry<TypeConfig>> {
 }
 
 /// Append and apply `entries` to a fresh store in `dir`, build a snapshot, return it.
-async fn build_snapshot_in(
-    dir: &Path,
-    entries: Vec<openraft::Entry<TypeConfig>>,
-) -> (Snapshot<TypeConfig>, State) {
+async fn build_snapshot_in(dir: &Path, entries: Vec<openraft::Entry<TypeConfig>>) -> (Snapshot<TypeConfig>, State) {
     let (mut log, mut sm) = open_store(dir);
     append(&mut log, entries.clone()).await;
     sm.apply(entries).await.unwrap();
@@ -200,8 +187,7 @@ async fn interrupted_purge_beyond_log_end_keeps_log_state_consistent() {
     {
         let db = sled::open(dir.path().join("sled")).unwrap();
         let meta = db.open_tree("meta").unwrap();
-        meta.insert("last_purged", raftconnect_storage::codec::encode_versioned(&log_id::<u64>(1, 1, 20)))
-            .unwrap();
+        meta.insert("last_purged", raftconnect_storage::codec::encode_versioned(&log_id::<u64>(1, 1, 20))).unwrap();
         db.flush().unwrap();
     }
     let (mut log, _sm) = open_store(dir.path());
@@ -284,10 +270,7 @@ async fn reopen_restores_state_from_newer_snapshot_file() {
     for round in 0..2 {
         let (_log, mut sm) = open_store(dir_a.path());
         assert_eq!(sm.handle().read(|a| a.state.clone()), state_b, "round {round}");
-        assert_eq!(
-            sm.applied_state().await.unwrap(),
-            (snap.meta.last_log_id, snap.meta.last_membership.clone())
-        );
+        assert_eq!(sm.applied_state().await.unwrap(), (snap.meta.last_log_id, snap.meta.last_membership.clone()));
         assert_eq!(*sm.handle().applied_watch().borrow(), 7);
         assert_eq!(sm.get_current_snapshot().await.unwrap().expect("snapshot").meta, snap.meta);
     }
@@ -335,19 +318,7 @@ async fn corrupt_snapshot_body_is_rejected() {
         ("hostile length", hostile_len),
         (
             "garbage",
-            vec![
-                raftconnect_storage::codec::FORMAT_VERSION,
-                0xFF,
-                0xFF,
-                0xFF,
-                0xFF,
-                0xFF,
-                0xFF,
-                0xFF,
-                0xFF,
-                1,
-                2,
-            ],
+            vec![raftconnect_storage::codec::FORMAT_VERSION, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 1, 2],
         ),
     ];
     for (what, data) in &cases {
@@ -401,10 +372,7 @@ async fn fenced_offset_commit_is_rejected_through_the_store() {
             assert_eq!(rejected.len(), 2);
             for rej in rejected {
                 assert!(
-                    matches!(
-                        rej,
-                        Rejection::StaleEpoch { unit: WorkUnit::Task { .. }, node: 2, epoch: 2, .. }
-                    ),
+                    matches!(rej, Rejection::StaleEpoch { unit: WorkUnit::Task { .. }, node: 2, epoch: 2, .. }),
                     "{rej:?}"
                 );
             }

@@ -23,7 +23,8 @@ async fn scenario(c: &mut Cluster) -> anyhow::Result<()> {
     let json_ct = [("content-type", "application/json")];
 
     // Malformed JSON.
-    let (code, text) = c.post_raw(&format!("{url}/cluster/commands"), b"{\"put_connector\": {".to_vec(), &json_ct).await?;
+    let (code, text) =
+        c.post_raw(&format!("{url}/cluster/commands"), b"{\"put_connector\": {".to_vec(), &json_ct).await?;
     let body = error_body(&text);
     assert_eq!(code, 400, "{text}");
     assert_eq!(body["error_code"], 400);
@@ -34,7 +35,8 @@ async fn scenario(c: &mut Cluster) -> anyhow::Result<()> {
     let (code, text) = c.post_raw(&format!("{url}/cluster/commands"), serde_json::to_vec(&cmd)?, &json_ct).await?;
     assert_eq!(code, 400, "{text}");
     assert!(text.contains("bogus"), "{text}");
-    let (code, text) = c.post_raw(&format!("{url}/cluster/commands"), br#"{"drop_everything":{}}"#.to_vec(), &json_ct).await?;
+    let (code, text) =
+        c.post_raw(&format!("{url}/cluster/commands"), br#"{"drop_everything":{}}"#.to_vec(), &json_ct).await?;
     assert_eq!(code, 400, "{text}");
     assert!(text.contains("drop_everything"), "{text}");
     let (code, text) = c.post_raw(&format!("{url}/cluster/commands"), Vec::new(), &json_ct).await?;
@@ -96,7 +98,8 @@ async fn scenario(c: &mut Cluster) -> anyhow::Result<()> {
 
     // The cluster still works, and node 2 is still the original one.
     let config = json!({"name": "still-fine", "connector.class": "FileStreamSink", "topics": "t"});
-    c.command_eventually(3, json!({"put_connector": {"name": "still-fine", "config": config, "target_state": null}})).await?;
+    c.command_eventually(3, json!({"put_connector": {"name": "still-fine", "config": config, "target_state": null}}))
+        .await?;
     c.wait_members(1, &[1, 2, 3]).await?;
     let state = c.get(&format!("{}/cluster/state", c.url(1))).await?.1;
     assert_eq!(state["state"]["nodes"]["2"]["rest_url"], c.url(2));

@@ -23,7 +23,9 @@ async fn three_nodes_form_a_cluster_and_a_follower_write_reaches_every_log() {
     c.report(res);
 }
 
-async fn scenario_three_nodes_form_a_cluster_and_a_follower_write_reaches_every_log(c: &mut Cluster) -> anyhow::Result<()> {
+async fn scenario_three_nodes_form_a_cluster_and_a_follower_write_reaches_every_log(
+    c: &mut Cluster,
+) -> anyhow::Result<()> {
     c.form(3).await?;
     let leader = c.leader(1).await?;
     let follower = (1..=3).find(|i| *i != leader).expect("a follower");
@@ -71,7 +73,9 @@ async fn leader_crash_elects_a_new_leader_and_the_old_one_catches_up_after_resta
     c.report(res);
 }
 
-async fn scenario_leader_crash_elects_a_new_leader_and_the_old_one_catches_up_after_restart(c: &mut Cluster) -> anyhow::Result<()> {
+async fn scenario_leader_crash_elects_a_new_leader_and_the_old_one_catches_up_after_restart(
+    c: &mut Cluster,
+) -> anyhow::Result<()> {
     c.form(3).await?;
     c.command_eventually(1, put("before-crash")).await?;
     let old = c.leader(1).await?;
@@ -116,7 +120,9 @@ async fn a_fourth_node_joins_as_learner_by_snapshot_and_replaces_a_removed_voter
     c.report(res);
 }
 
-async fn scenario_a_fourth_node_joins_as_learner_by_snapshot_and_replaces_a_removed_voter(c: &mut Cluster) -> anyhow::Result<()> {
+async fn scenario_a_fourth_node_joins_as_learner_by_snapshot_and_replaces_a_removed_voter(
+    c: &mut Cluster,
+) -> anyhow::Result<()> {
     c.form(3).await?;
     for i in 0..20 {
         c.command_eventually(1 + i % 3, put(&format!("c{i}"))).await?;

@@ -74,7 +74,12 @@ fn expect_error_naming(r: &Reply, code: u16, needles: &[&str]) -> Result<()> {
 
 /// This status with an empty body (204, and Kafka Connect's 202s without entity).
 fn expect_empty(r: &Reply, code: u16) -> Result<()> {
-    ensure!(r.status == code && r.text.is_empty(), "expected HTTP {code} with no body, got HTTP {} {:?}", r.status, r.text);
+    ensure!(
+        r.status == code && r.text.is_empty(),
+        "expected HTTP {code} with no body, got HTTP {} {:?}",
+        r.status,
+        r.text
+    );
     Ok(())
 }
 
@@ -188,7 +193,11 @@ fn sink_task_configs(name: &str, config: &Value) -> Vec<Value> {
 
 /// `GET /connectors/{c}/tasks`: `[{"id":{"connector","task"},"config"}]` in task order.
 fn task_infos(name: &str, configs: &[Value]) -> Value {
-    json!(configs.iter().enumerate().map(|(i, c)| json!({ "id": { "connector": name, "task": i }, "config": c })).collect::<Vec<_>>())
+    json!(configs
+        .iter()
+        .enumerate()
+        .map(|(i, c)| json!({ "id": { "connector": name, "task": i }, "config": c }))
+        .collect::<Vec<_>>())
 }
 
 /// `GET /connectors/{c}/tasks-config`: `{"c-0":{…},…}`.
@@ -219,7 +228,14 @@ fn expect_task_state(body: &Value, id: usize, state: &str, members: &[String]) -
 
 /// Exactly this `ConnectorStateInfo`: the connector in `state`, tasks `0..` in `task_states`,
 /// each `worker_id` a member's `127.0.0.1:port`, and no other field (no trace, no restarts).
-fn expect_state(body: &Value, name: &str, ty: &str, state: &str, task_states: &[&str], members: &[String]) -> Result<()> {
+fn expect_state(
+    body: &Value,
+    name: &str,
+    ty: &str,
+    state: &str,
+    task_states: &[&str],
+    members: &[String],
+) -> Result<()> {
     let tasks: Vec<Value> = task_states
         .iter()
         .enumerate()
@@ -251,7 +267,8 @@ async fn wait_state(c: &Cluster, via: u64, name: &str, ty: &str, state: &str, ta
     let what = format!("node {via} reporting {name} {state} with tasks {task_states:?}");
     let r = c.get_until(&url, &what, |r| r.status == 200 && in_states(&r.body, state, task_states)).await?;
     ensure!(is_json(&r), "status not served as application/json: {:?}", r.headers);
-    expect_state(&r.body, name, ty, state, task_states, &c.member_worker_ids()).with_context(|| format!("status of {name} on node {via}"))?;
+    expect_state(&r.body, name, ty, state, task_states, &c.member_worker_ids())
+        .with_context(|| format!("status of {name} on node {via}"))?;
     Ok(r.body)
 }
 
@@ -336,7 +353,11 @@ async fn scenario_root_health_and_unknown_paths(c: &mut Cluster) -> Result<()> {
         ensure!(r.body["version"] == json!(env!("CARGO_PKG_VERSION")), "version: {}", r.text);
         ensure!(r.body["commit"].as_str().map(|s| !s.is_empty()).unwrap_or(false), "commit: {}", r.text);
         // §1.4.1 shows a string; there is no Kafka cluster yet, so only its presence is checked.
-        ensure!(r.body.as_object().map(|o| o.contains_key("kafka_cluster_id")).unwrap_or(false), "kafka_cluster_id: {}", r.text);
+        ensure!(
+            r.body.as_object().map(|o| o.contains_key("kafka_cluster_id")).unwrap_or(false),
+            "kafka_cluster_id: {}",
+            r.text
+        );
         Ok(())
     })()
     .context("GET / → 200 ServerInfo {version, commit, kafka_cluster_id}")?;
@@ -355,7 +376,8 @@ async fn scenario_root_health_and_unknown_paths(c: &mut Cluster) -> Result<()> {
     expect_error(&r, 404, "HTTP 404 Not Found").context("GET unknown path under /connectors → 404 error body")?;
 
     let r = c.delete(&format!("{url}/connectors")).await?;
-    expect_error(&r, 405, "HTTP 405 Method Not Allowed").context("DELETE /connectors (no such method) → 405 error body")?;
+    expect_error(&r, 405, "HTTP 405 Method Not Allowed")
+        .context("DELETE /connectors (no such method) → 405 error body")?;
     Ok(())
 }
 
@@ -383,7 +405,8 @@ async fn scenario_list_connectors_with_and_without_expand(c: &mut Cluster) -> Re
     // The runtime starts both; wait for that steady state on the listing node first.
     wait_running(c, f2, "a", "source", 1).await.context("a never RUNNING with its task")?;
     wait_running(c, f2, "b", "sink", 1).await.context("b never RUNNING with its task")?;
-    let (info_a, info_b) = (info_with_tasks("a", &source("/tmp/a"), "source", 1), info_with_tasks("b", &sink("/tmp/b"), "sink", 1));
+    let (info_a, info_b) =
+        (info_with_tasks("a", &source("/tmp/a"), "source", 1), info_with_tasks("b", &sink("/tmp/b"), "sink", 1));
     let members = c.member_worker_ids();
 
     let r = c.get_reply(&list("")).await?;
@@ -399,7 +422,11 @@ async fn scenario_list_connectors_with_and_without_expand(c: &mut Cluster) -> Re
         let (info_a, info_b, members) = (info_a.clone(), info_b.clone(), members.clone());
         async move {
             let running = |b: &Value| ["a", "b"].iter().all(|n| in_states(&b[n]["status"], "RUNNING", &["RUNNING"]));
-            let r = c.get_until(&list(q), "a listing with both connectors RUNNING", |r| r.status == 200 && (!status || running(&r.body))).await?;
+            let r = c
+                .get_until(&list(q), "a listing with both connectors RUNNING", |r| {
+                    r.status == 200 && (!status || running(&r.body))
+                })
+                .await?;
             ensure!(is_json(&r), "not served as application/json: {:?}", r.headers);
             let obj = r.body.as_object().with_context(|| format!("not a map: {}", r.text))?;
             ensure!(obj.keys().collect::<Vec<_>>() == ["a", "b"], "connectors: {}", r.text);
@@ -407,7 +434,8 @@ async fn scenario_list_connectors_with_and_without_expand(c: &mut Cluster) -> Re
                 let entry = r.body[name].as_object().with_context(|| format!("{name}: {}", r.text))?;
                 let mut keys: Vec<&str> = entry.keys().map(String::as_str).collect();
                 keys.sort();
-                let want: Vec<&str> = [("info", info), ("status", status)].iter().filter(|(_, w)| *w).map(|(k, _)| *k).collect();
+                let want: Vec<&str> =
+                    [("info", info), ("status", status)].iter().filter(|(_, w)| *w).map(|(k, _)| *k).collect();
                 ensure!(keys == want, "{name}: expanded parts {keys:?}, expected {want:?}");
                 if info {
                     ensure!(r.body[name]["info"] == *inf, "{name} info: expected {inf}\n got {}", r.body[name]["info"]);
@@ -476,7 +504,9 @@ async fn scenario_create_connector_success_cases(c: &mut Cluster) -> Result<()> 
     // The `${file:…}` reference stays unresolved in the task config (§1.4.1).
     expect_json(&r, 200, &task_infos("local-file-source", &[source_task_config(&source_template())]))
         .context("GET created source's tasks on another node → its one FileStreamSourceTask config")?;
-    wait_info(c, f2, "local-file-sink", &sink_cfg, "sink", 1).await.context("GET created sink on another node → ConnectorInfo with task 0")?;
+    wait_info(c, f2, "local-file-sink", &sink_cfg, "sink", 1)
+        .await
+        .context("GET created sink on another node → ConnectorInfo with task 0")?;
     let r = c.get_reply(&format!("{}/connectors/local-file-sink/config", c.url(f2))).await?;
     expect_json(&r, 200, &named(&sink_cfg, "local-file-sink")).context("GET created sink config on another node")?;
     let r = c.get_reply(&format!("{}/connectors/local-file-sink/tasks", c.url(f2))).await?;
@@ -495,7 +525,8 @@ async fn scenario_create_connector_success_cases(c: &mut Cluster) -> Result<()> 
     wait_info(c, f2, "my connector", &source("/tmp/x"), "source", 1).await.context("GET /connectors/my%20connector")?;
 
     // Leading/trailing whitespace of the name is trimmed (ConnectorsResource.createConnector).
-    let r = c.post_json(&format!("{url}/connectors"), &json!({ "name": "  trimmed ", "config": source("/tmp/t") })).await?;
+    let r =
+        c.post_json(&format!("{url}/connectors"), &json!({ "name": "  trimmed ", "config": source("/tmp/t") })).await?;
     expect_created(&r, "trimmed", &source("/tmp/t"), "source", 1).context("POST /connectors trims the name")?;
     wait_running(c, f2, "trimmed", "source", 1).await.context("the trimmed connector runs under its trimmed name")?;
 
@@ -516,24 +547,33 @@ async fn scenario_create_connector_success_cases(c: &mut Cluster) -> Result<()> 
             expect_created(&r, name, &source("/tmp/s"), "source", 1).with_context(|| format!("{what} → 201"))?;
         } else {
             // A connector that never ran has generated no task configs.
-            expect_json(&r, 201, &info(name, &source("/tmp/s"), "source")).with_context(|| format!("{what} → 201, no tasks"))?;
+            expect_json(&r, 201, &info(name, &source("/tmp/s"), "source"))
+                .with_context(|| format!("{what} → 201, no tasks"))?;
         }
         let t = target_state(c, f2, name).await?;
         ensure!(t == json!(target), "{what}: target state {t}, expected {target}");
         match target {
             "RUNNING" => {
-                wait_running(c, f2, name, "source", 1).await.with_context(|| format!("{what}: connector and task RUNNING"))?;
-                wait_info(c, f2, name, &source("/tmp/s"), "source", 1).await.with_context(|| format!("{what}: task 0 listed"))?;
+                wait_running(c, f2, name, "source", 1)
+                    .await
+                    .with_context(|| format!("{what}: connector and task RUNNING"))?;
+                wait_info(c, f2, name, &source("/tmp/s"), "source", 1)
+                    .await
+                    .with_context(|| format!("{what}: task 0 listed"))?;
             }
             "PAUSED" => {
                 // Task configs are only generated for a started connector (§4.7): PAUSED, 0 tasks.
-                wait_state(c, f2, name, "source", "PAUSED", &[]).await.with_context(|| format!("{what}: connector PAUSED, no tasks"))?;
+                wait_state(c, f2, name, "source", "PAUSED", &[])
+                    .await
+                    .with_context(|| format!("{what}: connector PAUSED, no tasks"))?;
                 let r = c.get_reply(&format!("{}/connectors/{name}", c.url(f2))).await?;
-                expect_json(&r, 200, &info(name, &source("/tmp/s"), "source")).with_context(|| format!("{what}: no tasks"))?;
+                expect_json(&r, 200, &info(name, &source("/tmp/s"), "source"))
+                    .with_context(|| format!("{what}: no tasks"))?;
             }
             _ => {
                 let r = c.get_reply(&format!("{}/connectors/{name}", c.url(f2))).await?;
-                expect_json(&r, 200, &info(name, &source("/tmp/s"), "source")).with_context(|| format!("{what}: no tasks"))?;
+                expect_json(&r, 200, &info(name, &source("/tmp/s"), "source"))
+                    .with_context(|| format!("{what}: no tasks"))?;
                 let url = format!("{}/connectors/{name}/status", c.url(f2));
                 let r = c.get_until(&url, "the status of a connector created STOPPED", |r| r.status == 200).await?;
                 ensure!(r.body["tasks"] == json!([]), "{what}: a STOPPED connector has no task statuses: {}", r.text);
@@ -564,7 +604,8 @@ async fn scenario_create_connector_error_cases(c: &mut Cluster) -> Result<()> {
     let r = post(json!({ "name": "dup", "config": source("/tmp/other") })).await?;
     expect_error(&r, 409, "Connector dup already exists").context("POST /connectors existing name → 409")?;
 
-    let r = post(json!({ "name": "bad", "config": { "connector.class": "FileStreamSource", "tasks.max": "0" } })).await?;
+    let r =
+        post(json!({ "name": "bad", "config": { "connector.class": "FileStreamSource", "tasks.max": "0" } })).await?;
     expect_error(
         &r,
         400,
@@ -579,7 +620,10 @@ async fn scenario_create_connector_error_cases(c: &mut Cluster) -> Result<()> {
     expect_error(
         &r,
         400,
-        &invalid_config_message(&["Must configure one of topics or topics.regex", "Must configure one of topics or topics.regex"]),
+        &invalid_config_message(&[
+            "Must configure one of topics or topics.regex",
+            "Must configure one of topics or topics.regex",
+        ]),
     )
     .context("POST /connectors sink without topics → 400 (SinkConnectorConfig.validate)")?;
 
@@ -588,14 +632,22 @@ async fn scenario_create_connector_error_cases(c: &mut Cluster) -> Result<()> {
         .context("POST /connectors config.name ≠ name → 400")?;
 
     let r = post(json!({ "name": "nc", "config": {} })).await?;
-    expect_error(&r, 400, "Connector config {name=nc} contains no connector type").context("POST /connectors without connector.class → 400")?;
+    expect_error(&r, 400, "Connector config {name=nc} contains no connector type")
+        .context("POST /connectors without connector.class → 400")?;
 
     let r = post(json!({ "name": "unk", "config": { "connector.class": "com.example.Nope" } })).await?;
-    expect_error_naming(&r, 400, &["Failed to find any class that implements Connector and which name matches com.example.Nope"])
-        .context("POST /connectors unknown connector.class → 400")?;
+    expect_error_naming(
+        &r,
+        400,
+        &["Failed to find any class that implements Connector and which name matches com.example.Nope"],
+    )
+    .context("POST /connectors unknown connector.class → 400")?;
 
-    let r = post(json!({ "name": "nul", "config": { "connector.class": "FileStreamSource", "topic": "t", "file": null } })).await?;
-    expect_error(&r, 400, &invalid_config_message(&[NULL_VALUE])).context("POST /connectors null config value → 400")?;
+    let r =
+        post(json!({ "name": "nul", "config": { "connector.class": "FileStreamSource", "topic": "t", "file": null } }))
+            .await?;
+    expect_error(&r, 400, &invalid_config_message(&[NULL_VALUE]))
+        .context("POST /connectors null config value → 400")?;
 
     let r = post(json!({
         "name": "nul2",
@@ -614,13 +666,17 @@ async fn scenario_create_connector_error_cases(c: &mut Cluster) -> Result<()> {
 
     let r = post(json!({ "name": "wt", "config": "not a map" })).await?;
     expect_error_naming(&r, 400, &["config"]).context("POST /connectors config of the wrong type → 400 naming it")?;
-    let r = post(json!({ "name": "wt", "config": { "connector.class": "FileStreamSource", "topic": "t", "tasks.max": ["1"] } }))
-        .await?;
-    expect_error_naming(&r, 400, &["tasks.max"]).context("POST /connectors config value of the wrong type → 400 naming the key")?;
+    let r = post(
+        json!({ "name": "wt", "config": { "connector.class": "FileStreamSource", "topic": "t", "tasks.max": ["1"] } }),
+    )
+    .await?;
+    expect_error_naming(&r, 400, &["tasks.max"])
+        .context("POST /connectors config value of the wrong type → 400 naming the key")?;
     let r = post(json!({ "name": ["wt"], "config": source("/tmp/wt") })).await?;
     expect_error_naming(&r, 400, &["name"]).context("POST /connectors name of the wrong type → 400 naming it")?;
     let r = post(json!({ "name": "wt", "config": source("/tmp/wt"), "initial_state": "SLEEPING" })).await?;
-    expect_error_naming(&r, 400, &["initial_state"]).context("POST /connectors unknown initial_state → 400 naming it")?;
+    expect_error_naming(&r, 400, &["initial_state"])
+        .context("POST /connectors unknown initial_state → 400 naming it")?;
 
     let r = c.send_raw(reqwest::Method::POST, &format!("{url}/connectors"), "{\"name\": \"mj\", ").await?;
     expect_error_naming(&r, 400, &["Invalid JSON"]).context("POST /connectors malformed JSON → 400")?;
@@ -631,7 +687,8 @@ async fn scenario_create_connector_error_cases(c: &mut Cluster) -> Result<()> {
     let r = c.get_reply(&format!("{}/connectors", c.url(f1))).await?;
     expect_json(&r, 200, &json!(["dup"])).context("refused creates leave no connector behind")?;
     let r = c.get_reply(&format!("{}/connectors/dup/config", c.url(f1))).await?;
-    expect_json(&r, 200, &named(&source("/tmp/dup"), "dup")).context("a refused duplicate create leaves the config unchanged")?;
+    expect_json(&r, 200, &named(&source("/tmp/dup"), "dup"))
+        .context("a refused duplicate create leaves the config unchanged")?;
     Ok(())
 }
 
@@ -652,7 +709,9 @@ async fn scenario_get_connector_and_config(c: &mut Cluster) -> Result<()> {
     let url = c.url(f2);
 
     // Once the connector has generated its task configs (§9.2.1 step 7).
-    wait_info(c, f2, "g", &sink("/tmp/g"), "sink", 1).await.context("GET /connectors/{c} → 200 ConnectorInfo with task 0")?;
+    wait_info(c, f2, "g", &sink("/tmp/g"), "sink", 1)
+        .await
+        .context("GET /connectors/{c} → 200 ConnectorInfo with task 0")?;
     let r = c.get_reply(&format!("{url}/connectors/g/config")).await?;
     expect_json(&r, 200, &named(&sink("/tmp/g"), "g")).context("GET /connectors/{c}/config → 200 config")?;
 
@@ -687,7 +746,8 @@ async fn scenario_put_connector_config(c: &mut Cluster) -> Result<()> {
     .context("PUT /connectors/{c}/config creating → 201 + Location + ConnectorInfo")?;
     wait_running(c, f2, "pc", "source", 1).await.context("the connector created by PUT runs")?;
     let r = c.get_reply(&tasks_url).await?;
-    expect_json(&r, 200, &task_infos("pc", &[source_task_config(&source("/tmp/pc1"))])).context("GET tasks of the created connector")?;
+    expect_json(&r, 200, &task_infos("pc", &[source_task_config(&source("/tmp/pc1"))]))
+        .context("GET tasks of the created connector")?;
 
     // The task configs stay in place while the connector restarts with the new config.
     let r = put(f2, named(&source("/tmp/pc2"), "pc")).await?;
@@ -699,16 +759,22 @@ async fn scenario_put_connector_config(c: &mut Cluster) -> Result<()> {
     let r = c.get_reply(&format!("{}/connectors/pc/config", c.url(f1))).await?;
     expect_json(&r, 200, &named(&source("/tmp/pc2"), "pc")).context("GET config after the update")?;
     let updated = task_infos("pc", &[source_task_config(&source("/tmp/pc2"))]);
-    c.get_until(&tasks_url, "task config regenerated from the updated connector config", |r| r.status == 200 && r.body == updated)
-        .await
-        .context("GET /connectors/{c}/tasks after the update")?;
+    c.get_until(&tasks_url, "task config regenerated from the updated connector config", |r| {
+        r.status == 200 && r.body == updated
+    })
+    .await
+    .context("GET /connectors/{c}/tasks after the update")?;
     wait_running(c, f2, "pc", "source", 1).await.context("the updated connector runs")?;
 
     let mut bad = source("/tmp/pc3");
     bad["tasks.max"] = json!("x");
     let r = put(f1, bad).await?;
-    expect_error(&r, 400, &invalid_config_message(&["Invalid value x for configuration tasks.max: Not a number of type INT"]))
-        .context("PUT /connectors/{c}/config invalid → 400")?;
+    expect_error(
+        &r,
+        400,
+        &invalid_config_message(&["Invalid value x for configuration tasks.max: Not a number of type INT"]),
+    )
+    .context("PUT /connectors/{c}/config invalid → 400")?;
 
     let r = put(f1, named(&source("/tmp/pc3"), "other")).await?;
     expect_error(&r, 400, "Connector name configuration (other) doesn't match connector name in the URL (pc)")
@@ -717,7 +783,8 @@ async fn scenario_put_connector_config(c: &mut Cluster) -> Result<()> {
     let mut with_null = source("/tmp/pc3");
     with_null["file"] = Value::Null;
     let r = put(f1, with_null).await?;
-    expect_error(&r, 400, &invalid_config_message(&[NULL_VALUE])).context("PUT /connectors/{c}/config null value → 400")?;
+    expect_error(&r, 400, &invalid_config_message(&[NULL_VALUE]))
+        .context("PUT /connectors/{c}/config null value → 400")?;
 
     let r = put(f1, json!({ "tasks.max": "1" })).await?;
     expect_error(&r, 400, "Connector config {name=pc, tasks.max=1} contains no connector type")
@@ -750,18 +817,27 @@ async fn scenario_patch_connector_config(c: &mut Cluster) -> Result<()> {
             &json!({ "errors.tolerance": null, "file": "/tmp/pa2", "errors.log.enable": "true" }),
         )
         .await?;
-    let patched = named(&json!({
-        "connector.class": "FileStreamSink", "tasks.max": "1", "file": "/tmp/pa2", "topics": "conformance",
-        "errors.log.enable": "true",
-    }), "pa");
-    expect_json(&r, 200, &json!({ "name": "pa", "config": patched, "tasks": [{ "connector": "pa", "task": 0 }], "type": "sink" }))
-        .context("PATCH /connectors/{c}/config: null deletes a key, others set → 200 ConnectorInfo")?;
+    let patched = named(
+        &json!({
+            "connector.class": "FileStreamSink", "tasks.max": "1", "file": "/tmp/pa2", "topics": "conformance",
+            "errors.log.enable": "true",
+        }),
+        "pa",
+    );
+    expect_json(
+        &r,
+        200,
+        &json!({ "name": "pa", "config": patched, "tasks": [{ "connector": "pa", "task": 0 }], "type": "sink" }),
+    )
+    .context("PATCH /connectors/{c}/config: null deletes a key, others set → 200 ConnectorInfo")?;
     let r = c.get_reply(&format!("{}/connectors/pa/config", c.url(f1))).await?;
     expect_json(&r, 200, &patched).context("GET config after PATCH")?;
     let tasks = task_infos("pa", &sink_task_configs("pa", &patched));
-    c.get_until(&format!("{}/connectors/pa/tasks", c.url(f1)), "task config regenerated from the patched config", |r| {
-        r.status == 200 && r.body == tasks
-    })
+    c.get_until(
+        &format!("{}/connectors/pa/tasks", c.url(f1)),
+        "task config regenerated from the patched config",
+        |r| r.status == 200 && r.body == tasks,
+    )
     .await
     .context("GET /connectors/{c}/tasks after PATCH")?;
 
@@ -769,7 +845,10 @@ async fn scenario_patch_connector_config(c: &mut Cluster) -> Result<()> {
     expect_error(
         &r,
         400,
-        &invalid_config_message(&["Must configure one of topics or topics.regex", "Must configure one of topics or topics.regex"]),
+        &invalid_config_message(&[
+            "Must configure one of topics or topics.regex",
+            "Must configure one of topics or topics.regex",
+        ]),
     )
     .context("PATCH /connectors/{c}/config making it invalid → 400")?;
 
@@ -804,7 +883,8 @@ async fn scenario_delete_connector(c: &mut Cluster) -> Result<()> {
     let r = wait_for(DEADLINE, || async { c.get_reply(&url).await.ok().filter(|r| r.status != 200) })
         .await
         .context("GET /connectors/{c}/status kept answering 200 after DELETE")?;
-    expect_error(&r, 404, "No status found for connector d").context("GET /connectors/{c}/status after DELETE → 404")?;
+    expect_error(&r, 404, "No status found for connector d")
+        .context("GET /connectors/{c}/status after DELETE → 404")?;
     let r = c.get_reply(&format!("{}/connectors", c.url(f1))).await?;
     expect_json(&r, 200, &json!(["keep"])).context("GET /connectors after DELETE")?;
 
@@ -833,7 +913,9 @@ async fn scenario_status_and_task_endpoints(c: &mut Cluster) -> Result<()> {
 
     // Statuses are read from the local replica (eventually consistent, as in Kafka Connect):
     // wait on each node for the steady state, then compare field by field.
-    wait_running(c, f1, "s", "source", 1).await.context("GET /connectors/{c}/status → 200, connector and task RUNNING")?;
+    wait_running(c, f1, "s", "source", 1)
+        .await
+        .context("GET /connectors/{c}/status → 200, connector and task RUNNING")?;
     wait_running(c, f2, "s", "source", 1).await.context("GET /connectors/{c}/status on another node")?;
     let r = c.get_reply(&format!("{u2}/connectors/nope/status")).await?;
     expect_error(&r, 404, "No status found for connector nope").context("GET /connectors/{unknown}/status → 404")?;
@@ -845,12 +927,15 @@ async fn scenario_status_and_task_endpoints(c: &mut Cluster) -> Result<()> {
     expect_error(&r, 404, "Connector nope not found").context("GET /connectors/{unknown}/tasks → 404")?;
 
     let r = c.get_reply(&format!("{u2}/connectors/s/tasks-config")).await?;
-    expect_json(&r, 200, &tasks_config_map("s", &s_tasks)).context("GET /connectors/{c}/tasks-config → {\"s-0\": …}")?;
+    expect_json(&r, 200, &tasks_config_map("s", &s_tasks))
+        .context("GET /connectors/{c}/tasks-config → {\"s-0\": …}")?;
     let r = c.get_reply(&format!("{u2}/connectors/nope/tasks-config")).await?;
     expect_error(&r, 404, "Connector nope not found").context("GET /connectors/{unknown}/tasks-config → 404")?;
 
     let r = c
-        .get_until(&format!("{u2}/connectors/s/tasks/0/status"), "task 0 RUNNING", |r| r.status == 200 && r.body["state"] == "RUNNING")
+        .get_until(&format!("{u2}/connectors/s/tasks/0/status"), "task 0 RUNNING", |r| {
+            r.status == 200 && r.body["state"] == "RUNNING"
+        })
         .await?;
     (|| -> Result<()> {
         ensure!(is_json(&r), "not served as application/json: {:?}", r.headers);
@@ -858,9 +943,11 @@ async fn scenario_status_and_task_endpoints(c: &mut Cluster) -> Result<()> {
     })()
     .context("GET /connectors/{c}/tasks/0/status → 200 TaskState")?;
     let r = c.get_reply(&format!("{u2}/connectors/s/tasks/1/status")).await?;
-    expect_error(&r, 404, "No status found for task s-1").context("GET /connectors/{c}/tasks/1/status (no such task) → 404")?;
+    expect_error(&r, 404, "No status found for task s-1")
+        .context("GET /connectors/{c}/tasks/1/status (no such task) → 404")?;
     let r = c.get_reply(&format!("{u2}/connectors/nope/tasks/0/status")).await?;
-    expect_error(&r, 404, "No status found for task nope-0").context("GET /connectors/{unknown}/tasks/0/status → 404")?;
+    expect_error(&r, 404, "No status found for task nope-0")
+        .context("GET /connectors/{unknown}/tasks/0/status → 404")?;
 
     // §8.1: FileStreamSource has one task whatever tasks.max says (its batch.size is passed
     // on); FileStreamSink has tasks.max copies of its config.
@@ -870,7 +957,8 @@ async fn scenario_status_and_task_endpoints(c: &mut Cluster) -> Result<()> {
     create(c, f1, "s3", &src3).await?;
     wait_running(c, f2, "s3", "source", 1).await.context("FileStreamSource with tasks.max=3 runs exactly one task")?;
     let r = c.get_reply(&format!("{u2}/connectors/s3/tasks")).await?;
-    expect_json(&r, 200, &task_infos("s3", &[source_task_config(&src3)])).context("GET tasks of a FileStreamSource with tasks.max=3")?;
+    expect_json(&r, 200, &task_infos("s3", &[source_task_config(&src3)]))
+        .context("GET tasks of a FileStreamSource with tasks.max=3")?;
 
     let mut snk3 = sink("/tmp/k3");
     snk3["tasks.max"] = json!("3");
@@ -880,13 +968,17 @@ async fn scenario_status_and_task_endpoints(c: &mut Cluster) -> Result<()> {
     let r = c.get_reply(&format!("{u2}/connectors/k3/tasks")).await?;
     expect_json(&r, 200, &task_infos("k3", &k3_tasks)).context("GET tasks of a FileStreamSink with tasks.max=3")?;
     let r = c.get_reply(&format!("{u2}/connectors/k3/tasks-config")).await?;
-    expect_json(&r, 200, &tasks_config_map("k3", &k3_tasks)).context("GET tasks-config of a FileStreamSink with tasks.max=3")?;
+    expect_json(&r, 200, &tasks_config_map("k3", &k3_tasks))
+        .context("GET tasks-config of a FileStreamSink with tasks.max=3")?;
     wait_info(c, f2, "k3", &snk3, "sink", 3).await.context("GET /connectors/{c} lists the three tasks")?;
     for t in 0..3 {
         let r = c
-            .get_until(&format!("{u2}/connectors/k3/tasks/{t}/status"), "task RUNNING", |r| r.status == 200 && r.body["state"] == "RUNNING")
+            .get_until(&format!("{u2}/connectors/k3/tasks/{t}/status"), "task RUNNING", |r| {
+                r.status == 200 && r.body["state"] == "RUNNING"
+            })
             .await?;
-        expect_task_state(&r.body, t, "RUNNING", &members).with_context(|| format!("GET /connectors/k3/tasks/{t}/status"))?;
+        expect_task_state(&r.body, t, "RUNNING", &members)
+            .with_context(|| format!("GET /connectors/k3/tasks/{t}/status"))?;
     }
     Ok(())
 }
@@ -923,9 +1015,11 @@ async fn scenario_restart_endpoints(c: &mut Cluster) -> Result<()> {
     .context("POST /connectors/{c}/restart?includeTasks=true → 202, connector and task RESTARTING")?;
     // The workers carry it out: the connector was started three times (create, restart,
     // restart with tasks), its task twice.
-    wait_for(DEADLINE, || async { (c.unit_starts("r").await.ok()? >= 3 && c.unit_starts("r-0").await.ok()? >= 2).then_some(()) })
-        .await
-        .context("the restarts never reached the workers (GET /cluster/worker start counts)")?;
+    wait_for(DEADLINE, || async {
+        (c.unit_starts("r").await.ok()? >= 3 && c.unit_starts("r-0").await.ok()? >= 2).then_some(())
+    })
+    .await
+    .context("the restarts never reached the workers (GET /cluster/worker start counts)")?;
 
     // Nothing has failed: a no-op plan shows no RESTARTING (IT/ConnectorRestartApiIntegrationTest).
     wait_running(c, f1, "r", "source", 1).await?;
@@ -945,7 +1039,8 @@ async fn scenario_restart_endpoints(c: &mut Cluster) -> Result<()> {
     let r = c.post_empty(&format!("{u1}/connectors/nope/restart")).await?;
     expect_error(&r, 404, "Unknown connector: nope").context("POST /connectors/{unknown}/restart → 404")?;
     let r = c.post_empty(&format!("{u1}/connectors/nope/restart?includeTasks=true")).await?;
-    expect_error(&r, 404, "Unknown connector: nope").context("POST /connectors/{unknown}/restart?includeTasks=true → 404")?;
+    expect_error(&r, 404, "Unknown connector: nope")
+        .context("POST /connectors/{unknown}/restart?includeTasks=true → 404")?;
 
     let starts = c.unit_starts("r-0").await?;
     let r = c.post_empty(&format!("{u2}/connectors/r/tasks/0/restart")).await?;
@@ -961,10 +1056,8 @@ async fn scenario_restart_endpoints(c: &mut Cluster) -> Result<()> {
     // The four accepted requests are in the replicated log; the pending one is the
     // highest-impact request (includeTasks, not onlyFailed).
     let log = c.log(c.leader(f1).await?).await?;
-    let restarts: Vec<&Value> = log
-        .iter()
-        .filter(|e| e["command"]["type"] == "request_restart" && e["command"]["connector"] == "r")
-        .collect();
+    let restarts: Vec<&Value> =
+        log.iter().filter(|e| e["command"]["type"] == "request_restart" && e["command"]["connector"] == "r").collect();
     ensure!(restarts.len() == 4, "expected 4 request_restart entries for r, got {restarts:?}");
     // `apply` marked the connector and its task for restart (per-unit marks).
     let marks = state(c, f1).await?["restarts"].clone();
@@ -975,7 +1068,9 @@ async fn scenario_restart_endpoints(c: &mut Cluster) -> Result<()> {
     );
     let task_restarts: Vec<&Value> = log.iter().filter(|e| e["command"]["type"] == "request_task_restart").collect();
     ensure!(
-        task_restarts.len() == 1 && task_restarts[0]["command"]["connector"] == "r" && task_restarts[0]["command"]["task"] == 0,
+        task_restarts.len() == 1
+            && task_restarts[0]["command"]["connector"] == "r"
+            && task_restarts[0]["command"]["task"] == 0,
         "expected exactly the request_task_restart of r-0 in the log (not the refused ones): {task_restarts:?}"
     );
     Ok(())
@@ -1013,9 +1108,11 @@ async fn scenario_restart_only_failed_tasks(c: &mut Cluster) -> Result<()> {
     let mut task = named(&cfg, "mf");
     task["task.class"] = json!(MOCK_SOURCE_TASK);
     let tasks = task_infos("mf", &[task]);
-    c.get_until(&format!("{u2}/connectors/mf/tasks"), "MockSource's one task config", |r| r.status == 200 && r.body == tasks)
-        .await
-        .context("GET /connectors/{c}/tasks of a MockSource → one copy of its config + task.class")?;
+    c.get_until(&format!("{u2}/connectors/mf/tasks"), "MockSource's one task config", |r| {
+        r.status == 200 && r.body == tasks
+    })
+    .await
+    .context("GET /connectors/{c}/tasks of a MockSource → one copy of its config + task.class")?;
 
     // The task fails after delay_ms: FAILED with its trace; the connector stays RUNNING.
     let failed = |b: &Value| b["connector"]["state"] == "RUNNING" && b["tasks"][0]["state"] == "FAILED";
@@ -1031,7 +1128,9 @@ async fn scenario_restart_only_failed_tasks(c: &mut Cluster) -> Result<()> {
     })()
     .context("GET /connectors/{c}/status: the failed task carries trace, restarts and next_restart_ms")?;
     let r = c
-        .get_until(&format!("{u2}/connectors/mf/tasks/0/status"), "task 0 FAILED", |r| r.status == 200 && r.body["state"] == "FAILED")
+        .get_until(&format!("{u2}/connectors/mf/tasks/0/status"), "task 0 FAILED", |r| {
+            r.status == 200 && r.body["state"] == "FAILED"
+        })
         .await?;
     expect_failed_task(&r.body, &members).context("GET /connectors/{c}/tasks/0/status of the failed task")?;
 
@@ -1061,7 +1160,9 @@ async fn scenario_restart_only_failed_tasks(c: &mut Cluster) -> Result<()> {
     // While the task is FAILED (its next automatic restart well ahead, so that the status cannot
     // change under the request), restart plans computed on the same node.
     let failed_for_a_while = |r: &Reply| {
-        r.status == 200 && failed(&r.body) && r.body["tasks"][0]["next_restart_ms"].as_i64().map(|t| t > now_ms() + 500).unwrap_or(false)
+        r.status == 200
+            && failed(&r.body)
+            && r.body["tasks"][0]["next_restart_ms"].as_i64().map(|t| t > now_ms() + 500).unwrap_or(false)
     };
     let snapshot = c.get_until(&status_url, "task 0 FAILED for at least 500 ms more", failed_for_a_while).await?.body;
     let r = c.post_empty(&format!("{u2}/connectors/mf/restart?onlyFailed=true")).await?;
@@ -1082,7 +1183,10 @@ async fn scenario_restart_only_failed_tasks(c: &mut Cluster) -> Result<()> {
     // Only the failed task carries a restart mark; the healthy connector never got one.
     let marks = state(c, f1).await?["restarts"].clone();
     let marked = |unit: Value| marks.as_array().map(|a| a.iter().any(|m| m["unit"] == unit)).unwrap_or(false);
-    ensure!(marked(json!({"task": {"connector": "mf", "task": 0}})) && !marked(json!({"connector": "mf"})), "restart marks of mf: {marks}");
+    ensure!(
+        marked(json!({"task": {"connector": "mf", "task": 0}})) && !marked(json!({"connector": "mf"})),
+        "restart marks of mf: {marks}"
+    );
     Ok(())
 }
 
@@ -1126,9 +1230,9 @@ async fn scenario_a_restart_request_after_a_higher_impact_one_is_carried_out(c: 
         r.status,
         r.text
     );
-    wait_for(DEADLINE, || async { (c.unit_starts("hi-0").await.ok()? > starts).then_some(()) })
-        .await
-        .context("restart?includeTasks=true&onlyFailed=true after restart?includeTasks=true never restarted the failed task")?;
+    wait_for(DEADLINE, || async { (c.unit_starts("hi-0").await.ok()? > starts).then_some(()) }).await.context(
+        "restart?includeTasks=true&onlyFailed=true after restart?includeTasks=true never restarted the failed task",
+    )?;
     Ok(())
 }
 
@@ -1163,11 +1267,14 @@ async fn scenario_pause_resume_and_stop(c: &mut Cluster) -> Result<()> {
             .with_context(|| format!("a paused connector reports connector and task PAUSED on node {node}"))?;
     }
     let r = c
-        .get_until(&format!("{u2}/connectors/p/tasks/0/status"), "task 0 PAUSED", |r| r.status == 200 && r.body["state"] == "PAUSED")
+        .get_until(&format!("{u2}/connectors/p/tasks/0/status"), "task 0 PAUSED", |r| {
+            r.status == 200 && r.body["state"] == "PAUSED"
+        })
         .await?;
     expect_task_state(&r.body, 0, "PAUSED", &members).context("GET /connectors/{c}/tasks/0/status of a paused task")?;
     let r = c.get_reply(&format!("{u2}/connectors/p")).await?;
-    expect_json(&r, 200, &info_with_tasks("p", &source("/tmp/p"), "source", 1)).context("a PAUSED connector keeps its tasks")?;
+    expect_json(&r, 200, &info_with_tasks("p", &source("/tmp/p"), "source", 1))
+        .context("a PAUSED connector keeps its tasks")?;
     let r = c.put_empty(&format!("{u2}/connectors/p/pause")).await?;
     expect_empty(&r, 202).context("PUT /connectors/{c}/pause again → 202 (idempotent)")?;
     ensure!(target_state(c, f1, "p").await? == "PAUSED", "target state after a second pause");
@@ -1177,7 +1284,9 @@ async fn scenario_pause_resume_and_stop(c: &mut Cluster) -> Result<()> {
     expect_empty(&r, 202).context("PUT /connectors/{c}/resume → 202")?;
     ensure!(target_state(c, f1, "p").await? == "RUNNING", "target state after resume");
     for node in [f1, leader, f2] {
-        wait_running(c, node, "p", "source", 1).await.with_context(|| format!("a resumed connector and its task RUNNING on node {node}"))?;
+        wait_running(c, node, "p", "source", 1)
+            .await
+            .with_context(|| format!("a resumed connector and its task RUNNING on node {node}"))?;
     }
 
     let r = c.put_empty(&format!("{u1}/connectors/p/stop")).await?;
@@ -1195,13 +1304,14 @@ async fn scenario_pause_resume_and_stop(c: &mut Cluster) -> Result<()> {
     expect_json(&r, 200, &json!({})).context("GET /connectors/{c}/tasks-config of a STOPPED connector → {}")?;
     for node in [f1, leader, f2] {
         let url = format!("{}/connectors/p/status", c.url(node));
-        c.get_until(&url, "no task statuses", |r| r.status == 200 && r.body["tasks"] == json!([]))
-            .await
-            .with_context(|| format!("GET /connectors/{{c}}/status of a STOPPED connector lists no tasks on node {node}"))?;
+        c.get_until(&url, "no task statuses", |r| r.status == 200 && r.body["tasks"] == json!([])).await.with_context(
+            || format!("GET /connectors/{{c}}/status of a STOPPED connector lists no tasks on node {node}"),
+        )?;
         let url = format!("{}/connectors/p/tasks/0/status", c.url(node));
         let r = c.get_until(&url, "no task status", |r| r.status != 200).await?;
-        expect_error(&r, 404, "No status found for task p-0")
-            .with_context(|| format!("GET /connectors/{{c}}/tasks/0/status of a STOPPED connector → 404 on node {node}"))?;
+        expect_error(&r, 404, "No status found for task p-0").with_context(|| {
+            format!("GET /connectors/{{c}}/tasks/0/status of a STOPPED connector → 404 on node {node}")
+        })?;
     }
 
     // §2.5: pausing a STOPPED connector pauses it with zero tasks; resuming regenerates them.
@@ -1214,13 +1324,16 @@ async fn scenario_pause_resume_and_stop(c: &mut Cluster) -> Result<()> {
     let r = c.put_empty(&format!("{u1}/connectors/p/resume")).await?;
     expect_empty(&r, 202).context("PUT /connectors/{c}/resume → 202")?;
     ensure!(target_state(c, f2, "p").await? == "RUNNING", "target state after resuming");
-    wait_running(c, f2, "p", "source", 1).await.context("resumed from STOPPED/PAUSED: connector and a regenerated task RUNNING")?;
+    wait_running(c, f2, "p", "source", 1)
+        .await
+        .context("resumed from STOPPED/PAUSED: connector and a regenerated task RUNNING")?;
     let r = c.get_reply(&format!("{u2}/connectors/p/tasks")).await?;
     expect_json(&r, 200, &p_tasks).context("resumed: the task config is regenerated")?;
 
     for action in ["pause", "resume", "stop"] {
         let r = c.put_empty(&format!("{u2}/connectors/nope/{action}")).await?;
-        expect_error(&r, 404, "Unknown connector nope").with_context(|| format!("PUT /connectors/{{unknown}}/{action} → 404"))?;
+        expect_error(&r, 404, "Unknown connector nope")
+            .with_context(|| format!("PUT /connectors/{{unknown}}/{action} → 404"))?;
     }
     Ok(())
 }
@@ -1248,12 +1361,13 @@ async fn scenario_stopped_connectors_report_stopped(c: &mut Cluster) -> Result<(
             &json!({ "name": "born-stopped", "config": source("/tmp/bs"), "initial_state": "STOPPED" }),
         )
         .await?;
-    expect_json(&r, 201, &info("born-stopped", &source("/tmp/bs"), "source")).context("POST /connectors initial_state=STOPPED → 201")?;
+    expect_json(&r, 201, &info("born-stopped", &source("/tmp/bs"), "source"))
+        .context("POST /connectors initial_state=STOPPED → 201")?;
 
     for node in [f1, leader, f2] {
-        wait_state(c, node, "was-running", "sink", "STOPPED", &[])
-            .await
-            .with_context(|| format!("a connector stopped while RUNNING reports STOPPED with no tasks on node {node}"))?;
+        wait_state(c, node, "was-running", "sink", "STOPPED", &[]).await.with_context(|| {
+            format!("a connector stopped while RUNNING reports STOPPED with no tasks on node {node}")
+        })?;
         wait_state(c, node, "born-stopped", "source", "STOPPED", &[])
             .await
             .with_context(|| format!("a connector created STOPPED reports STOPPED with no tasks on node {node}"))?;
@@ -1285,7 +1399,8 @@ async fn scenario_active_topics(c: &mut Cluster) -> Result<()> {
 
     // Kafka Connect reads the status store without an existence check: no 404 (§1.3 #19, #20).
     let r = c.get_reply(&format!("{}/connectors/nope/topics", c.url(f1))).await?;
-    expect_json(&r, 200, &json!({ "nope": { "topics": [] } })).context("GET /connectors/{unknown}/topics → 200 empty")?;
+    expect_json(&r, 200, &json!({ "nope": { "topics": [] } }))
+        .context("GET /connectors/{unknown}/topics → 200 empty")?;
     let r = c.put_empty(&format!("{}/connectors/nope/topics/reset", c.url(f1))).await?;
     expect_empty(&r, 202).context("PUT /connectors/{unknown}/topics/reset → 202")?;
     Ok(())
@@ -1315,9 +1430,13 @@ async fn scenario_source_connector_offsets(c: &mut Cluster) -> Result<()> {
 
     let initial = json!({ "partition": { "filename": "/tmp/src" }, "offset": { "position": 30 } });
     let r = c
-        .post_json(&format!("{u1}/connectors"), &json!({ "name": "src", "config": source("/tmp/src"), "offsets": [initial] }))
+        .post_json(
+            &format!("{u1}/connectors"),
+            &json!({ "name": "src", "config": source("/tmp/src"), "offsets": [initial] }),
+        )
         .await?;
-    expect_created(&r, "src", &source("/tmp/src"), "source", 1).context("POST /connectors with initial offsets → 201")?;
+    expect_created(&r, "src", &source("/tmp/src"), "source", 1)
+        .context("POST /connectors with initial offsets → 201")?;
 
     let r = c.get_reply(&offsets).await?;
     expect_json(&r, 200, &json!({ "offsets": [initial] })).context("GET /connectors/{c}/offsets (source shape)")?;
@@ -1359,9 +1478,11 @@ async fn scenario_source_connector_offsets(c: &mut Cluster) -> Result<()> {
     let r = c
         .patch_json(&offsets, &json!({ "offsets": [{ "partition": { "filename": "/tmp/other" }, "offset": null }] }))
         .await?;
-    expect_json(&r, 200, &json!({ "message": ALTERED })).context("PATCH /connectors/{c}/offsets with a null offset → 200")?;
+    expect_json(&r, 200, &json!({ "message": ALTERED }))
+        .context("PATCH /connectors/{c}/offsets with a null offset → 200")?;
     let r = c.get_reply(&offsets).await?;
-    expect_json(&r, 200, &json!({ "offsets": [alter["offsets"][0]] })).context("GET offsets after removing one partition")?;
+    expect_json(&r, 200, &json!({ "offsets": [alter["offsets"][0]] }))
+        .context("GET offsets after removing one partition")?;
 
     let r = c.delete(&offsets).await?;
     expect_json(&r, 200, &json!({ "message": RESET })).context("DELETE /connectors/{c}/offsets when STOPPED → 200")?;
@@ -1384,21 +1505,29 @@ async fn scenario_sink_connector_offsets(c: &mut Cluster) -> Result<()> {
     let u1 = c.url(f1);
     let offsets = format!("{}/connectors/snk/offsets", c.url(f2));
 
-    let initial = json!({ "partition": { "kafka_topic": "conformance", "kafka_partition": 0 }, "offset": { "kafka_offset": 5 } });
+    let initial =
+        json!({ "partition": { "kafka_topic": "conformance", "kafka_partition": 0 }, "offset": { "kafka_offset": 5 } });
     let r = c
         .post_json(
             &format!("{u1}/connectors"),
             &json!({ "name": "snk", "config": sink("/tmp/snk"), "initial_state": "STOPPED", "offsets": [initial] }),
         )
         .await?;
-    expect_json(&r, 201, &info("snk", &sink("/tmp/snk"), "sink")).context("POST /connectors (sink, STOPPED, initial offsets) → 201")?;
+    expect_json(&r, 201, &info("snk", &sink("/tmp/snk"), "sink"))
+        .context("POST /connectors (sink, STOPPED, initial offsets) → 201")?;
     let r = c.get_reply(&offsets).await?;
     expect_json(&r, 200, &json!({ "offsets": [initial] })).context("GET /connectors/{c}/offsets (sink shape)")?;
 
     // §5.4 format errors, each exact.
     let cases = [
-        (json!({ "partition": null, "offset": { "kafka_offset": 1 } }), "The partition for a sink connector offset cannot be null or missing"),
-        (json!({ "offset": { "kafka_offset": 1 } }), "The partition for a sink connector offset cannot be null or missing"),
+        (
+            json!({ "partition": null, "offset": { "kafka_offset": 1 } }),
+            "The partition for a sink connector offset cannot be null or missing",
+        ),
+        (
+            json!({ "offset": { "kafka_offset": 1 } }),
+            "The partition for a sink connector offset cannot be null or missing",
+        ),
         (
             json!({ "partition": { "kafka_topic": "t" }, "offset": { "kafka_offset": 1 } }),
             "The partition for a sink connector offset must contain the keys 'kafka_topic' and 'kafka_partition'",
@@ -1488,18 +1617,52 @@ fn sorted(names: &[&str]) -> Vec<String> {
 }
 
 const SOURCE_KEYS: &[&str] = &[
-    "name", "connector.class", "tasks.max", "key.converter", "value.converter", "header.converter", "batch.size",
-    "topic", "file", "transforms", "config.action.reload", "errors.retry.timeout", "errors.retry.delay.max.ms",
-    "errors.tolerance", "errors.log.enable", "errors.log.include.messages", "predicates", "topic.creation.groups",
-    "exactly.once.support", "transaction.boundary", "transaction.boundary.interval.ms", "offsets.storage.topic",
+    "name",
+    "connector.class",
+    "tasks.max",
+    "key.converter",
+    "value.converter",
+    "header.converter",
+    "batch.size",
+    "topic",
+    "file",
+    "transforms",
+    "config.action.reload",
+    "errors.retry.timeout",
+    "errors.retry.delay.max.ms",
+    "errors.tolerance",
+    "errors.log.enable",
+    "errors.log.include.messages",
+    "predicates",
+    "topic.creation.groups",
+    "exactly.once.support",
+    "transaction.boundary",
+    "transaction.boundary.interval.ms",
+    "offsets.storage.topic",
     "tasks.max.enforce",
 ];
 
 const SINK_KEYS: &[&str] = &[
-    "name", "connector.class", "tasks.max", "key.converter", "value.converter", "header.converter", "topics", "file",
-    "transforms", "topics.regex", "config.action.reload", "errors.retry.timeout", "errors.retry.delay.max.ms",
-    "errors.tolerance", "errors.log.enable", "errors.log.include.messages", "errors.deadletterqueue.topic.name",
-    "errors.deadletterqueue.topic.replication.factor", "errors.deadletterqueue.context.headers.enable", "predicates",
+    "name",
+    "connector.class",
+    "tasks.max",
+    "key.converter",
+    "value.converter",
+    "header.converter",
+    "topics",
+    "file",
+    "transforms",
+    "topics.regex",
+    "config.action.reload",
+    "errors.retry.timeout",
+    "errors.retry.delay.max.ms",
+    "errors.tolerance",
+    "errors.log.enable",
+    "errors.log.include.messages",
+    "errors.deadletterqueue.topic.name",
+    "errors.deadletterqueue.topic.replication.factor",
+    "errors.deadletterqueue.context.headers.enable",
+    "predicates",
     "tasks.max.enforce",
 ];
 
@@ -1518,8 +1681,10 @@ async fn scenario_connector_plugins_list_and_config(c: &mut Cluster) -> Result<(
     (|| -> Result<()> {
         ensure!(r.status == 200 && is_json(&r), "HTTP {} {}", r.status, r.text);
         let list = r.body.as_array().context("not an array")?;
-        let pairs: Vec<(String, String)> =
-            list.iter().map(|p| (p["class"].as_str().unwrap_or("").into(), p["type"].as_str().unwrap_or("").into())).collect();
+        let pairs: Vec<(String, String)> = list
+            .iter()
+            .map(|p| (p["class"].as_str().unwrap_or("").into(), p["type"].as_str().unwrap_or("").into()))
+            .collect();
         let expected: Vec<(String, String)> =
             [(FSINK, "sink"), (FSOURCE, "source"), (MOCK_SOURCE, "source"), (MOCK_SINK, "sink")]
                 .iter()
@@ -1552,7 +1717,10 @@ async fn scenario_connector_plugins_list_and_config(c: &mut Cluster) -> Result<(
             ("org.apache.kafka.connect.json.JsonConverter", "header_converter"),
             ("org.apache.kafka.connect.storage.SimpleHeaderConverter", "header_converter"),
         ] {
-            ensure!(list.iter().any(|p| p["class"] == class && p["type"] == ty), "connectorsOnly=false lacks {class} ({ty})");
+            ensure!(
+                list.iter().any(|p| p["class"] == class && p["type"] == ty),
+                "connectorsOnly=false lacks {class} ({ty})"
+            );
         }
         Ok(())
     })()
@@ -1565,13 +1733,20 @@ async fn scenario_connector_plugins_list_and_config(c: &mut Cluster) -> Result<(
         let list = r.body.as_array().context("not an array")?;
         let first: Vec<&str> = list.iter().take(3).filter_map(|k| k["name"].as_str()).collect();
         ensure!(first == ["file", "topic", "batch.size"], "the plugin's own keys come first: {first:?}");
-        ensure!(names_of(list, |k| &k["name"]) == sorted(SOURCE_KEYS), "source plugin config names: {:?}", names_of(list, |k| &k["name"]));
+        ensure!(
+            names_of(list, |k| &k["name"]) == sorted(SOURCE_KEYS),
+            "source plugin config names: {:?}",
+            names_of(list, |k| &k["name"])
+        );
         let tm = list.iter().find(|k| k["name"] == "tasks.max").context("no tasks.max")?;
         ensure!(*tm == tasks_max_definition(), "tasks.max definition: {tm}");
         let topic = list.iter().find(|k| k["name"] == "topic").context("no topic")?;
         ensure!(
-            topic["type"] == "LIST" && topic["required"] == true && topic["default_value"].is_null()
-                && topic["importance"] == "HIGH" && topic["documentation"] == "The topic to publish data to",
+            topic["type"] == "LIST"
+                && topic["required"] == true
+                && topic["default_value"].is_null()
+                && topic["importance"] == "HIGH"
+                && topic["documentation"] == "The topic to publish data to",
             "topic definition: {topic}"
         );
         Ok(())
@@ -1580,7 +1755,8 @@ async fn scenario_connector_plugins_list_and_config(c: &mut Cluster) -> Result<(
     let by_fqcn = r.body.clone();
     for alias in ["FileStreamSource", "FileStreamSourceConnector"] {
         let r = c.get_reply(&format!("{url}/connector-plugins/{alias}/config")).await?;
-        expect_json(&r, 200, &by_fqcn).with_context(|| format!("GET /connector-plugins/{alias}/config equals the FQCN's"))?;
+        expect_json(&r, 200, &by_fqcn)
+            .with_context(|| format!("GET /connector-plugins/{alias}/config equals the FQCN's"))?;
     }
     let r = c.get_reply(&format!("{url}/connector-plugins/FileStreamSink/config")).await?;
     (|| -> Result<()> {
@@ -1595,13 +1771,17 @@ async fn scenario_connector_plugins_list_and_config(c: &mut Cluster) -> Result<(
     (|| -> Result<()> {
         ensure!(r.status == 200, "HTTP {} {}", r.status, r.text);
         let names = names_of(r.body.as_array().context("not an array")?, |k| &k["name"]);
-        ensure!(names.contains(&"schemas.enable".to_string()) && !names.contains(&"tasks.max".to_string()), "{names:?}");
+        ensure!(
+            names.contains(&"schemas.enable".to_string()) && !names.contains(&"tasks.max".to_string()),
+            "{names:?}"
+        );
         Ok(())
     })()
     .context("GET /connector-plugins/{converter}/config: its own keys, no connector keys")?;
 
     let r = c.get_reply(&format!("{url}/connector-plugins/com.example.Nope/config")).await?;
-    expect_error(&r, 404, "Unknown plugin com.example.Nope.").context("GET /connector-plugins/{unknown}/config → 404")?;
+    expect_error(&r, 404, "Unknown plugin com.example.Nope.")
+        .context("GET /connector-plugins/{unknown}/config → 404")?;
     Ok(())
 }
 
@@ -1631,7 +1811,15 @@ async fn scenario_validate_connector_configs(c: &mut Cluster) -> Result<()> {
         ensure!(names == sorted(SOURCE_KEYS), "config names {names:?}");
         ensure!(
             r.body["groups"]
-                == json!(["Common", "Transforms", "Predicates", "Error Handling", "Topic Creation", "Exactly Once Support", "offsets.topic"]),
+                == json!([
+                    "Common",
+                    "Transforms",
+                    "Predicates",
+                    "Error Handling",
+                    "Topic Creation",
+                    "Exactly Once Support",
+                    "offsets.topic"
+                ]),
             "groups: {}",
             r.body["groups"]
         );
@@ -1653,20 +1841,38 @@ async fn scenario_validate_connector_configs(c: &mut Cluster) -> Result<()> {
         ensure!(r.body["name"] == FSINK && r.body["error_count"] == 0, "name/error_count: {}", r.text);
         let names = names_of(r.body["configs"].as_array().context("no configs")?, |x| &x["definition"]["name"]);
         ensure!(names == sorted(SINK_KEYS), "config names {names:?}");
-        ensure!(r.body["groups"] == json!(["Common", "Transforms", "Predicates", "Error Handling"]), "groups: {}", r.body["groups"]);
+        ensure!(
+            r.body["groups"] == json!(["Common", "Transforms", "Predicates", "Error Handling"]),
+            "groups: {}",
+            r.body["groups"]
+        );
         Ok(())
     })()
     .context("PUT /connector-plugins/{FQCN}/config/validate (sink template) → 200, 0 errors, §9.2.1 key set")?;
 
-    let r = validate("FileStreamSink", json!({ "connector.class": "FileStreamSink", "name": "v", "tasks.max": "0" })).await?;
+    let r = validate("FileStreamSink", json!({ "connector.class": "FileStreamSink", "name": "v", "tasks.max": "0" }))
+        .await?;
     (|| -> Result<()> {
         ensure!(r.status == 200, "HTTP {} {}", r.status, r.text);
-        ensure!(r.body["name"] == "FileStreamSink" && r.body["error_count"] == 3, "name/error_count: {} {}", r.body["name"], r.body["error_count"]);
+        ensure!(
+            r.body["name"] == "FileStreamSink" && r.body["error_count"] == 3,
+            "name/error_count: {} {}",
+            r.body["name"],
+            r.body["error_count"]
+        );
         let configs = r.body["configs"].as_array().context("no configs")?;
-        let errors = |k: &str| configs.iter().find(|x| x["definition"]["name"] == k).map(|x| x["value"]["errors"].clone());
-        ensure!(errors("tasks.max") == Some(json!(["Invalid value 0 for configuration tasks.max: Value must be at least 1"])), "tasks.max errors");
+        let errors =
+            |k: &str| configs.iter().find(|x| x["definition"]["name"] == k).map(|x| x["value"]["errors"].clone());
+        ensure!(
+            errors("tasks.max")
+                == Some(json!(["Invalid value 0 for configuration tasks.max: Value must be at least 1"])),
+            "tasks.max errors"
+        );
         ensure!(errors("topics") == Some(json!(["Must configure one of topics or topics.regex"])), "topics errors");
-        ensure!(errors("topics.regex") == Some(json!(["Must configure one of topics or topics.regex"])), "topics.regex errors");
+        ensure!(
+            errors("topics.regex") == Some(json!(["Must configure one of topics or topics.regex"])),
+            "topics.regex errors"
+        );
         ensure!(errors("name") == Some(json!([])), "name errors");
         Ok(())
     })()
@@ -1693,11 +1899,16 @@ async fn scenario_validate_connector_configs(c: &mut Cluster) -> Result<()> {
     .context("PUT …/validate with null values → 200, one error per null (undefined keys with definition null)")?;
 
     let r = validate("FileStreamSourceConnector", sink_template()).await?;
-    expect_error(&r, 400, &format!("Included connector type {FSINK} does not match request type FileStreamSourceConnector"))
-        .context("PUT …/validate with a mismatched connector.class → 400")?;
+    expect_error(
+        &r,
+        400,
+        &format!("Included connector type {FSINK} does not match request type FileStreamSourceConnector"),
+    )
+    .context("PUT …/validate with a mismatched connector.class → 400")?;
 
     let r = validate("FileStreamSource", json!({ "name": "v" })).await?;
-    expect_error(&r, 400, "Connector config {name=v} contains no connector type").context("PUT …/validate without connector.class → 400")?;
+    expect_error(&r, 400, "Connector config {name=v} contains no connector type")
+        .context("PUT …/validate without connector.class → 400")?;
     Ok(())
 }
 
@@ -1722,7 +1933,8 @@ async fn scenario_admin_loggers(c: &mut Cluster) -> Result<()> {
 
     let before = now_ms();
     let r = c.put_json(&format!("{u1}/admin/loggers/org.example.conformance"), &json!({ "level": "debug" })).await?;
-    expect_json(&r, 200, &json!(["org.example.conformance"])).context("PUT /admin/loggers/{l} (worker scope) → 200 affected list")?;
+    expect_json(&r, 200, &json!(["org.example.conformance"]))
+        .context("PUT /admin/loggers/{l} (worker scope) → 200 affected list")?;
     let r = c.get_reply(&format!("{u1}/admin/loggers")).await?;
     (|| -> Result<()> {
         ensure!(r.status == 200, "HTTP {} {}", r.status, r.text);
@@ -1738,15 +1950,20 @@ async fn scenario_admin_loggers(c: &mut Cluster) -> Result<()> {
     let r = c.get_reply(&format!("{u1}/admin/loggers/org.example.conformance")).await?;
     expect_json(&r, 200, &json!({ "level": "DEBUG", "last_modified": modified })).context("GET /admin/loggers/{l}")?;
     let r = c.get_reply(&format!("{u1}/admin/loggers/org.example.conformance.child")).await?;
-    expect_json(&r, 200, &json!({ "level": "DEBUG", "last_modified": null })).context("GET /admin/loggers/{child}: effective level")?;
+    expect_json(&r, 200, &json!({ "level": "DEBUG", "last_modified": null }))
+        .context("GET /admin/loggers/{child}: effective level")?;
     let r = c.get_reply(&format!("{u2}/admin/loggers")).await?;
     expect_json(&r, 200, &initial).context("a worker-scope change does not reach other nodes")?;
 
-    let r = c.put_json(&format!("{u1}/admin/loggers/org.example.scoped?scope=bogus"), &json!({ "level": "WARN" })).await?;
-    expect_json(&r, 200, &json!(["org.example.scoped"])).context("PUT /admin/loggers/{l}?scope=bogus → treated as worker scope")?;
+    let r =
+        c.put_json(&format!("{u1}/admin/loggers/org.example.scoped?scope=bogus"), &json!({ "level": "WARN" })).await?;
+    expect_json(&r, 200, &json!(["org.example.scoped"]))
+        .context("PUT /admin/loggers/{l}?scope=bogus → treated as worker scope")?;
 
     let before = now_ms();
-    let r = c.put_json(&format!("{u1}/admin/loggers/org.example.cluster?scope=cluster"), &json!({ "level": "WARN" })).await?;
+    let r = c
+        .put_json(&format!("{u1}/admin/loggers/org.example.cluster?scope=cluster"), &json!({ "level": "WARN" }))
+        .await?;
     expect_empty(&r, 204).context("PUT /admin/loggers/{l}?scope=cluster → 204")?;
     for node in [f2, leader, f1] {
         let url = format!("{}/admin/loggers", c.url(node));
@@ -1764,11 +1981,15 @@ async fn scenario_admin_loggers(c: &mut Cluster) -> Result<()> {
     }
 
     let r = c.put_json(&format!("{u2}/admin/loggers/org.example.conformance"), &json!({})).await?;
-    expect_error(&r, 400, "Desired 'level' parameter was not specified in request.").context("PUT /admin/loggers/{l} without level → 400")?;
+    expect_error(&r, 400, "Desired 'level' parameter was not specified in request.")
+        .context("PUT /admin/loggers/{l} without level → 400")?;
     let r = c.put_json(&format!("{u2}/admin/loggers/org.example.conformance"), &json!({ "level": "x" })).await?;
     expect_error(&r, 404, "invalid log level 'x'.").context("PUT /admin/loggers/{l} with an invalid level → 404")?;
-    let r = c.put_json(&format!("{u2}/admin/loggers/org.example.conformance?scope=cluster"), &json!({ "level": "x" })).await?;
-    expect_error(&r, 404, "invalid log level 'x'.").context("PUT /admin/loggers/{l}?scope=cluster with an invalid level → 404")?;
+    let r = c
+        .put_json(&format!("{u2}/admin/loggers/org.example.conformance?scope=cluster"), &json!({ "level": "x" }))
+        .await?;
+    expect_error(&r, 404, "invalid log level 'x'.")
+        .context("PUT /admin/loggers/{l}?scope=cluster with an invalid level → 404")?;
     Ok(())
 }
 
@@ -1783,7 +2004,9 @@ async fn config_written_through_one_follower_is_immediately_readable_on_the_othe
     c.report(res);
 }
 
-async fn scenario_config_written_through_one_follower_is_immediately_readable_on_the_other(c: &mut Cluster) -> Result<()> {
+async fn scenario_config_written_through_one_follower_is_immediately_readable_on_the_other(
+    c: &mut Cluster,
+) -> Result<()> {
     let (_, f1, f2) = setup(c).await?;
     let (u1, u2) = (c.url(f1), c.url(f2));
     for i in 0..15 {
@@ -1792,7 +2015,8 @@ async fn scenario_config_written_through_one_follower_is_immediately_readable_on
         ensure!(r.status == if i == 0 { 201 } else { 200 }, "PUT #{i}: HTTP {} {}", r.status, r.text);
         // No polling: the very next read on the other follower must see the write.
         let r = c.get_reply(&format!("{u2}/connectors/lin/config")).await?;
-        expect_json(&r, 200, &named(&cfg, "lin")).with_context(|| format!("read #{i} on the other follower is stale"))?;
+        expect_json(&r, 200, &named(&cfg, "lin"))
+            .with_context(|| format!("read #{i} on the other follower is stale"))?;
     }
     create(c, f2, "lin-2", &sink("/tmp/lin")).await?;
     let r = c.get_reply(&format!("{u1}/connectors")).await?;
@@ -1804,7 +2028,8 @@ async fn scenario_config_written_through_one_follower_is_immediately_readable_on
     let r = c.delete(&format!("{u2}/connectors/lin")).await?;
     expect_empty(&r, 204)?;
     let r = c.get_reply(&format!("{u1}/connectors/lin")).await?;
-    expect_error(&r, 404, "Connector lin not found").context("a delete through one follower is immediately visible on the other")?;
+    expect_error(&r, 404, "Connector lin not found")
+        .context("a delete through one follower is immediately visible on the other")?;
     Ok(())
 }
 
@@ -1818,7 +2043,8 @@ async fn without_a_leader_writes_and_reads_answer_409_and_health_is_unhealthy() 
 async fn scenario_without_a_leader_writes_and_reads_answer_409_and_health_is_unhealthy(c: &mut Cluster) -> Result<()> {
     let (leader, survivor, other) = setup(c).await?;
     create(c, survivor, "before", &source("/tmp/before")).await?;
-    let before = wait_running(c, survivor, "before", "source", 1).await.context("the connector runs before the outage")?;
+    let before =
+        wait_running(c, survivor, "before", "source", 1).await.context("the connector runs before the outage")?;
     c.node(leader).kill();
     c.node(other).kill();
     let url = c.url(survivor);
@@ -1849,6 +2075,7 @@ async fn scenario_without_a_leader_writes_and_reads_answer_409_and_health_is_unh
 
     // Local reads still answer, with the last statuses this node has seen.
     let r = c.get_reply(&format!("{url}/connectors/before/status")).await?;
-    expect_json(&r, 200, &before).context("GET /connectors/{c}/status (local) without a leader → 200, the last known status")?;
+    expect_json(&r, 200, &before)
+        .context("GET /connectors/{c}/status (local) without a leader → 200, the last known status")?;
     Ok(())
 }

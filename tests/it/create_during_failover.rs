@@ -65,11 +65,10 @@ async fn scenario(c: &mut Cluster, check_statuses: bool) -> Result<()> {
 
         // A new leader among the survivors.
         let survivor = via;
-        let new_leader = wait_for(DEADLINE, || async {
-            c.status(survivor).await.ok()?["leader"].as_u64().filter(|l| *l != leader)
-        })
-        .await
-        .with_context(|| format!("round {round}: no new leader after killing {leader}"))?;
+        let new_leader =
+            wait_for(DEADLINE, || async { c.status(survivor).await.ok()?["leader"].as_u64().filter(|l| *l != leader) })
+                .await
+                .with_context(|| format!("round {round}: no new leader after killing {leader}"))?;
 
         // Linearizable reads through the new leader: the list, the state, and its log (a
         // leader's log is never truncated, and after the read barrier all of it is committed).
@@ -86,7 +85,11 @@ async fn scenario(c: &mut Cluster, check_statuses: bool) -> Result<()> {
         let log = c.log(new_leader).await?;
         let create_entries: Vec<u64> = log
             .iter()
-            .filter(|e| e["kind"] == "command" && e["command"]["type"] == "create_connector" && e["command"]["name"] == json!(name))
+            .filter(|e| {
+                e["kind"] == "command"
+                    && e["command"]["type"] == "create_connector"
+                    && e["command"]["name"] == json!(name)
+            })
             .filter_map(|e| e["index"].as_u64())
             .collect();
         eprintln!(
@@ -96,10 +99,7 @@ async fn scenario(c: &mut Cluster, check_statuses: bool) -> Result<()> {
 
         ensure!(occurrences <= 1, "round {round}: {name} listed {occurrences} times: {list}");
         let logged = !create_entries.is_empty();
-        ensure!(
-            exists == logged,
-            "round {round}: exists={exists} but the log has create entries {create_entries:?}"
-        );
+        ensure!(exists == logged, "round {round}: exists={exists} but the log has create entries {create_entries:?}");
         if let Some(first) = create_entries.first() {
             let created = state["state"]["connectors"][&name]["created_index"].as_u64();
             ensure!(
@@ -110,7 +110,8 @@ async fn scenario(c: &mut Cluster, check_statuses: bool) -> Result<()> {
         match status {
             201 => {
                 ensure!(exists, "round {round}: HTTP 201 but {name} does not exist (lost after a 201)");
-                let body: Value = serde_json::from_str(&text).with_context(|| format!("round {round}: 201 body {text:?}"))?;
+                let body: Value =
+                    serde_json::from_str(&text).with_context(|| format!("round {round}: 201 body {text:?}"))?;
                 ensure!(body["name"] == json!(name) && body["type"] == "source", "round {round}: 201 body {body}");
             }
             409 | 500 => {
@@ -118,7 +119,9 @@ async fn scenario(c: &mut Cluster, check_statuses: bool) -> Result<()> {
                     .with_context(|| format!("round {round}: HTTP {status} without a JSON error body: {text:?}"))?;
                 let message = body["message"].as_str().unwrap_or_default();
                 ensure!(
-                    body["error_code"] == json!(status) && !message.is_empty() && body.as_object().map(|o| o.len()) == Some(2),
+                    body["error_code"] == json!(status)
+                        && !message.is_empty()
+                        && body.as_object().map(|o| o.len()) == Some(2),
                     "round {round}: HTTP {status} with an unclear error body: {text}"
                 );
             }
@@ -168,7 +171,9 @@ async fn scenario(c: &mut Cluster, check_statuses: bool) -> Result<()> {
                 (on.len() == 1).then_some(())
             })
             .await
-            .with_context(|| format!("{unit} never ran on exactly one node; last seen running on {:?}", last.borrow()))?;
+            .with_context(|| {
+                format!("{unit} never ran on exactly one node; last seen running on {:?}", last.borrow())
+            })?;
         }
     }
 
@@ -183,9 +188,20 @@ async fn scenario(c: &mut Cluster, check_statuses: bool) -> Result<()> {
                     b["connector"]["state"] == "RUNNING"
                         && b["tasks"].as_array().map(|t| t.len() == 1 && t[0]["state"] == "RUNNING").unwrap_or(false)
                 };
-                let r = c.get_until(&url, &format!("{name} RUNNING with its task on node {id}"), |r| r.status == 200 && running(&r.body)).await?;
-                let (cw, tw) = (r.body["connector"]["worker_id"].as_str().unwrap_or(""), r.body["tasks"][0]["worker_id"].as_str().unwrap_or(""));
-                ensure!(members.iter().any(|m| m == cw) && members.iter().any(|m| m == tw), "{name}: worker ids not members {members:?}: {}", r.text);
+                let r = c
+                    .get_until(&url, &format!("{name} RUNNING with its task on node {id}"), |r| {
+                        r.status == 200 && running(&r.body)
+                    })
+                    .await?;
+                let (cw, tw) = (
+                    r.body["connector"]["worker_id"].as_str().unwrap_or(""),
+                    r.body["tasks"][0]["worker_id"].as_str().unwrap_or(""),
+                );
+                ensure!(
+                    members.iter().any(|m| m == cw) && members.iter().any(|m| m == tw),
+                    "{name}: worker ids not members {members:?}: {}",
+                    r.text
+                );
                 let expected = json!({
                     "name": name, "connector": { "state": "RUNNING", "worker_id": cw },
                     "tasks": [{ "id": 0, "state": "RUNNING", "worker_id": tw }], "type": "source",
@@ -195,7 +211,11 @@ async fn scenario(c: &mut Cluster, check_statuses: bool) -> Result<()> {
             for unit in [name.clone(), format!("{name}-0")] {
                 wait_for(DEADLINE, || async {
                     let r = c.get_reply(&format!("{}/connectors/{name}/status", c.url(1))).await.ok()?;
-                    let w = if unit == *name { &r.body["connector"]["worker_id"] } else { &r.body["tasks"][0]["worker_id"] };
+                    let w = if unit == *name {
+                        &r.body["connector"]["worker_id"]
+                    } else {
+                        &r.body["tasks"][0]["worker_id"]
+                    };
                     c.runs_unit(w.as_str()?, &unit).await.ok()?.then_some(())
                 })
                 .await

@@ -20,7 +20,8 @@ pub const DEADLINE: Duration = Duration::from_secs(30);
 /// the same port to the next probe; two nodes then race for it and one fails with "Address
 /// already in use". Remembering every port given out rules that out within the process.)
 pub fn free_port() -> u16 {
-    static GIVEN: std::sync::Mutex<std::collections::BTreeSet<u16>> = std::sync::Mutex::new(std::collections::BTreeSet::new());
+    static GIVEN: std::sync::Mutex<std::collections::BTreeSet<u16>> =
+        std::sync::Mutex::new(std::collections::BTreeSet::new());
     loop {
         let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
         let port = l.local_addr().expect("local addr").port();
@@ -110,7 +111,6 @@ impl NodeProc {
             }
         }
     }
-
 
     pub fn log_tail(&self) -> String {
         let text = std::fs::read_to_string(&self.log_path).unwrap_or_default();
@@ -477,7 +477,11 @@ pub async fn post_declared_length(
     }
     let text = String::from_utf8_lossy(&buf).into_owned();
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let code = head.split_whitespace().nth(1).and_then(|c| c.parse().ok()).ok_or_else(|| anyhow!("no status line in {head:?}"))?;
+    let code = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .ok_or_else(|| anyhow!("no status line in {head:?}"))?;
     Ok((code, body.to_string()))
 }
 
@@ -571,6 +575,9 @@ impl Cluster {
         if code != 200 {
             bail!("GET /cluster/worker on node {id}: HTTP {code}: {body}");
         }
-        Ok(body["units"].as_array().map(|us| us.iter().any(|u| u["unit"] == unit && u["running"] == true)).unwrap_or(false))
+        Ok(body["units"]
+            .as_array()
+            .map(|us| us.iter().any(|u| u["unit"] == unit && u["running"] == true))
+            .unwrap_or(false))
     }
 }

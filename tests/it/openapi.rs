@@ -19,7 +19,13 @@ async fn scenario(c: &mut Cluster) -> anyhow::Result<()> {
     assert_eq!(code, 200);
     assert_eq!(doc["openapi"], "3.0.3");
     let paths = doc["paths"].as_object().expect("paths");
-    for p in ["/connectors", "/connectors/{connector}/offsets", "/connector-plugins/{plugin}/config/validate", "/admin/loggers/{logger}", "/cluster/log"] {
+    for p in [
+        "/connectors",
+        "/connectors/{connector}/offsets",
+        "/connector-plugins/{plugin}/config/validate",
+        "/admin/loggers/{logger}",
+        "/cluster/log",
+    ] {
         assert!(paths.contains_key(p), "{p} is documented");
     }
     let schemas = doc["components"]["schemas"].as_object().expect("schemas");
@@ -47,8 +53,12 @@ async fn scenario(c: &mut Cluster) -> anyhow::Result<()> {
             let body: Value = resp.json().await.unwrap_or(Value::Null);
             assert_ne!(status, 405, "{method} {path} is not routed");
             assert_ne!(body["message"], "HTTP 404 Not Found", "{method} {path} fell through to the fallback");
-            let documented: Vec<u16> = op["responses"].as_object().unwrap().keys().filter_map(|k| k.parse().ok()).collect();
-            assert!(documented.contains(&status), "{method} {path} answered {status}, documented {documented:?}: {body}");
+            let documented: Vec<u16> =
+                op["responses"].as_object().unwrap().keys().filter_map(|k| k.parse().ok()).collect();
+            assert!(
+                documented.contains(&status),
+                "{method} {path} answered {status}, documented {documented:?}: {body}"
+            );
             operations += 1;
         }
     }

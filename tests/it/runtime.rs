@@ -162,7 +162,12 @@ async fn leader_crash(c: &mut Cluster) -> anyhow::Result<()> {
     lose_after_setup(c, &before, leader, false).await
 }
 
-async fn lose_after_setup(c: &mut Cluster, before: &BTreeMap<String, Run>, victim: u64, graceful: bool) -> anyhow::Result<()> {
+async fn lose_after_setup(
+    c: &mut Cluster,
+    before: &BTreeMap<String, Run>,
+    victim: u64,
+    graceful: bool,
+) -> anyhow::Result<()> {
     if graceful {
         c.node(victim).stop();
     } else {
@@ -191,8 +196,7 @@ async fn zombie(c: &mut Cluster) -> anyhow::Result<()> {
 
     // Thaw it. It must stop its stale units (those it ran under the epochs before the move);
     // it may get work again afterwards, under new epochs, once it is a healthy member.
-    let stale_epochs: BTreeMap<String, u64> =
-        had.iter().map(|u| (u.clone(), before[u].epoch)).collect();
+    let stale_epochs: BTreeMap<String, u64> = had.iter().map(|u| (u.clone(), before[u].epoch)).collect();
     c.node(zombie).signal(libc::SIGCONT);
     wait_for(DEADLINE, || async {
         let s = c.status(zombie).await.ok()?;

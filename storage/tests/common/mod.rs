@@ -36,10 +36,7 @@ pub fn membership(index: u64) -> Entry<TypeConfig> {
     let voters: BTreeSet<u64> = [1, 2, 3].into_iter().collect();
     let nodes: BTreeMap<u64, BasicNode> =
         voters.iter().map(|id| (*id, BasicNode::new(format!("127.0.0.1:{}", 7000 + id)))).collect();
-    Entry {
-        log_id: log_id(1, 1, index),
-        payload: EntryPayload::Membership(Membership::new(vec![voters], nodes)),
-    }
+    Entry { log_id: log_id(1, 1, index), payload: EntryPayload::Membership(Membership::new(vec![voters], nodes)) }
 }
 
 /// Append and wait for the durability callback.
@@ -103,10 +100,7 @@ pub fn command_for(i: u64) -> Command {
         0 => put_connector(&c, &format!("t{i}")),
         1 => Command::Assign {
             changes: vec![
-                AssignmentChange {
-                    unit: WorkUnit::Task { connector: c.clone(), task: 0 },
-                    node: Some(1 + i % 3),
-                },
+                AssignmentChange { unit: WorkUnit::Task { connector: c.clone(), task: 0 }, node: Some(1 + i % 3) },
                 AssignmentChange { unit: WorkUnit::Connector(c.clone()), node: Some(1 + i % 3) },
             ],
         },
