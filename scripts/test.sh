@@ -53,9 +53,10 @@ fi
 log "cargo build --workspace --all-targets"
 cargo build --workspace --all-targets
 
-# Kafka broker for the Kafka integration tests goes here, once they exist:
-#   scripts/broker.sh start    (install if needed, start a local broker, export its bootstrap address)
-# and stop it on exit with a trap, e.g.:  trap 'scripts/broker.sh stop' EXIT
+# The Kafka-protocol broker (nisshi, kafka-broker.md): the data-plane tests start one per test
+# on a free port from this binary. Built once per machine (~16 min on 2 cores), then cached.
+"$REPO_ROOT/scripts/broker.sh" install
+export NISSHI_BIN="${NISSHI_ROOT:-$HOME/.local/nisshi}/bin/nisshi"
 
 log "cargo test --workspace $*"
 cargo test --workspace "$@"

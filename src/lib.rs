@@ -10,6 +10,10 @@
 //! - [`coordinator`]: the planner, on the Raft leader only: who runs which connector and task.
 //! - [`worker`]: on every node, runs the units assigned to it (supervised, fenced by epochs).
 //! - [`connectors`]: the connector/task runtime traits and the built-in plugins.
+//! - [`dataplane`]: source and sink task loops over Kafka, the node's offset committer.
+//! - [`data`]: Kafka Connect's data model and the converters.
+//! - [`sink_partitions`]: on the leader, sink topic-partitions spread over tasks.
+//! - [`config`]: the worker properties file (Kafka Connect's key names).
 //!
 //! The storage model lives in `raftconnect-storage`, the Raft wiring in `raftconnect-raft`;
 //! see ARCHITECTURE.md for the map.
@@ -17,12 +21,16 @@
 // The OpenAPI document (rest/openapi.rs) is one large `json!` literal.
 #![recursion_limit = "512"]
 
+pub mod config;
 pub mod connectors;
 pub mod coordinator;
+pub mod data;
+pub mod dataplane;
 pub mod identity;
 pub mod logging;
 pub mod plugins;
 pub mod rest;
 pub mod server;
+pub mod sink_partitions;
 pub mod validation;
 pub mod worker;

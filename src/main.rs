@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use raftconnect::coordinator::PlanSettings;
 use raftconnect::logging::LogControl;
@@ -118,10 +119,27 @@ struct NodeArgs {
     /// How long a connector's start or task-config generation may take before it fails.
     #[arg(long, default_value_t = 10_000)]
     plugin_call_timeout_ms: u64,
+    /// Worker properties file with Kafka Connect's key names (bootstrap.servers,
+    /// offset.flush.interval.ms, key.converter, producer.*, consumer.*, …).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// The Kafka broker(s), HOST:PORT[,HOST:PORT…]; overrides bootstrap.servers of --config.
+    #[arg(long)]
+    kafka: Option<String>,
 }
 
 impl NodeArgs {
-    fn into_options(self, logs: Arc<LogControl>) -> NodeOptions {
+    fn into_options(self, logs: Arc<LogControl>) -> anyhow::Result<NodeOptions> {
+        let mut props = match &self.config {
+            Some(path) => raftconnect::config::parse_properties(
+                &std::fs::read_to_string(path).with_context(|| format!("cannot read --config {}", path.display()))?,
+            ),
+            None => Default::default(),
+        };
+        if let Some(k) = &self.kafka {
+            props.insert("bootstrap.servers".into(), k.clone());
+        }
+        let worker_config = raftconnect::config::WorkerConfig::from_props(&props)?;
         let settings = RaftSettings {
             heartbeat: Duration::from_millis(self.heartbeat_ms),
             election_timeout_min: Duration::from_millis(self.election_timeout_min_ms),
@@ -149,7 +167,7 @@ impl NodeArgs {
                 },
             },
         };
-        NodeOptions {
+        Ok(NodeOptions {
             id: self.id,
             data_dir: self.data_dir,
             listen: self.listen,
@@ -159,7 +177,8 @@ impl NodeArgs {
             settings,
             logs,
             runtime,
-        }
+            worker_config,
+        })
     }
 }
 
@@ -209,7 +228,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Node(args) => {
                 let logs = init_tracing();
-                server::run(args.into_options(logs)).await?;
+                server::run(args.into_options(logs)?).await?;
                 Ok(())
             }
             Command::Cluster { command: ClusterCommand::Status { url, json } } => cli::cluster_status(&url, json).await,

@@ -225,6 +225,96 @@ const FILE_SINK_KEYS: &[ConfigKey] = &[key(
     "Destination filename. If not specified, the standard output will be used",
 )];
 
+const OUTPUT_FILE_KEY: ConfigKey = key(
+    "output.file",
+    T::String,
+    D::Null,
+    C::None,
+    I::Low,
+    None,
+    -1,
+    "output.file",
+    "(raftconnect) Append the JSON lines to this file instead of printing them to standard output",
+);
+
+const VERIFIABLE_SOURCE_KEYS: &[ConfigKey] = &[
+    key("topic", T::String, D::Required, C::NonEmpty, I::High, None, -1, "topic", "The topic to publish data to"),
+    key(
+        "throughput",
+        T::Long,
+        D::Value("-1"),
+        C::None,
+        I::High,
+        None,
+        -1,
+        "throughput",
+        "Records per second per task (negative: unthrottled)",
+    ),
+    key(
+        "complete.record.data",
+        T::Boolean,
+        D::Value("false"),
+        C::None,
+        I::Low,
+        None,
+        -1,
+        "complete.record.data",
+        "Send the whole record data (a struct) instead of the seqno alone",
+    ),
+    OUTPUT_FILE_KEY,
+];
+
+const VERIFIABLE_SINK_KEYS: &[ConfigKey] = &[OUTPUT_FILE_KEY];
+
+const DATAGEN_KEYS: &[ConfigKey] = &[
+    key("topic", T::String, D::Required, C::NonEmpty, I::High, None, -1, "topic", "The topic to publish data to"),
+    key(
+        "rate",
+        T::Long,
+        D::Value("0"),
+        C::AtLeast(0),
+        I::High,
+        None,
+        -1,
+        "rate",
+        "Records per second per task; 0 produces as fast as the producer takes them",
+    ),
+    key(
+        "record.size",
+        T::Int,
+        D::Value("100"),
+        C::AtLeast(0),
+        I::Medium,
+        None,
+        -1,
+        "record.size",
+        "Value size in bytes",
+    ),
+    key(
+        "key.space",
+        T::Long,
+        D::Value("0"),
+        C::AtLeast(0),
+        I::Medium,
+        None,
+        -1,
+        "key.space",
+        "Number of distinct keys; 0 sends records without a key",
+    ),
+    key(
+        "max.records",
+        T::Long,
+        D::Value("-1"),
+        C::None,
+        I::Medium,
+        None,
+        -1,
+        "max.records",
+        "Records per task before it goes idle; -1 for no limit",
+    ),
+    key("batch.size", T::Int, D::Value("10000"), C::AtLeast(1), I::Low, None, -1, "batch.size", "Records per poll"),
+];
+
 const MOCK_KEYS: &[ConfigKey] = &[
     key(
         "mock_mode",
@@ -304,6 +394,8 @@ pub struct Runtime {
     pub connector: crate::connectors::ConnectorFactory,
     pub task: crate::connectors::TaskFactory,
     pub task_class: &'static str,
+    /// What its tasks run as (the factory's `Task` variant).
+    pub kind: crate::connectors::TaskKind,
 }
 
 impl std::fmt::Debug for Runtime {
@@ -336,8 +428,9 @@ pub const PLUGINS: &[Plugin] = &[
         config: FILE_SINK_KEYS,
         runtime: Some(Runtime {
             connector: crate::connectors::file::sink,
-            task: crate::connectors::file::task,
+            task: crate::connectors::file::sink_task,
             task_class: "org.apache.kafka.connect.file.FileStreamSinkTask",
+            kind: crate::connectors::TaskKind::Sink,
         }),
     },
     Plugin {
@@ -348,8 +441,9 @@ pub const PLUGINS: &[Plugin] = &[
         config: FILE_SOURCE_KEYS,
         runtime: Some(Runtime {
             connector: crate::connectors::file::source,
-            task: crate::connectors::file::task,
+            task: crate::connectors::file::source_task,
             task_class: "org.apache.kafka.connect.file.FileStreamSourceTask",
+            kind: crate::connectors::TaskKind::Source,
         }),
     },
     Plugin {
@@ -362,6 +456,7 @@ pub const PLUGINS: &[Plugin] = &[
             connector: crate::connectors::mock::connector,
             task: crate::connectors::mock::task,
             task_class: "org.apache.kafka.connect.tools.MockSourceTask",
+            kind: crate::connectors::TaskKind::Control,
         }),
     },
     Plugin {
@@ -374,6 +469,46 @@ pub const PLUGINS: &[Plugin] = &[
             connector: crate::connectors::mock::connector,
             task: crate::connectors::mock::task,
             task_class: "org.apache.kafka.connect.tools.MockSinkTask",
+            kind: crate::connectors::TaskKind::Control,
+        }),
+    },
+    Plugin {
+        class: "org.apache.kafka.connect.tools.VerifiableSinkConnector",
+        aliases: &["VerifiableSink", "VerifiableSinkConnector"],
+        ty: PluginType::Sink,
+        version: KAFKA_VERSION,
+        config: VERIFIABLE_SINK_KEYS,
+        runtime: Some(Runtime {
+            connector: crate::connectors::verifiable::connector,
+            task: crate::connectors::verifiable::sink_task,
+            task_class: "org.apache.kafka.connect.tools.VerifiableSinkTask",
+            kind: crate::connectors::TaskKind::Sink,
+        }),
+    },
+    Plugin {
+        class: "org.apache.kafka.connect.tools.VerifiableSourceConnector",
+        aliases: &["VerifiableSource", "VerifiableSourceConnector"],
+        ty: PluginType::Source,
+        version: KAFKA_VERSION,
+        config: VERIFIABLE_SOURCE_KEYS,
+        runtime: Some(Runtime {
+            connector: crate::connectors::verifiable::connector,
+            task: crate::connectors::verifiable::source_task,
+            task_class: "org.apache.kafka.connect.tools.VerifiableSourceTask",
+            kind: crate::connectors::TaskKind::Source,
+        }),
+    },
+    Plugin {
+        class: "org.raftconnect.tools.DatagenSourceConnector",
+        aliases: &["Datagen", "DatagenSource", "DatagenSourceConnector"],
+        ty: PluginType::Source,
+        version: env!("CARGO_PKG_VERSION"),
+        config: DATAGEN_KEYS,
+        runtime: Some(Runtime {
+            connector: crate::connectors::datagen::connector,
+            task: crate::connectors::datagen::task,
+            task_class: "org.raftconnect.tools.DatagenSourceTask",
+            kind: crate::connectors::TaskKind::Source,
         }),
     },
     Plugin {

@@ -26,6 +26,8 @@ pub struct NodeOptions {
     /// Run-time log levels; `LogControl::detached()` when the process' logging is not ours.
     pub logs: Arc<LogControl>,
     pub runtime: RuntimeSettings,
+    /// The data plane's worker config (broker, offset flushing, converters, client defaults).
+    pub worker_config: crate::config::WorkerConfig,
 }
 
 /// Planner and worker settings.
@@ -102,7 +104,7 @@ impl RunningNode {
             tracing::warn!(error = %e, "Could not announce the graceful leave; work moves after the grace.");
         }
         self.worker.begin_shutdown();
-        let budget = self.stop_timeout + Duration::from_secs(5);
+        let budget = self.stop_timeout + Duration::from_secs(2);
         if tokio::time::timeout(budget, self.worker_task).await.is_err() {
             tracing::warn!("The worker did not finish releasing its units in time.");
         }
@@ -153,7 +155,14 @@ pub async fn start(opts: NodeOptions) -> Result<RunningNode, NodeError> {
     // The leader validates connector commands before proposing them.
     node.set_proposal_check(Arc::new(crate::validation::leader_check));
     tokio::spawn(watch_cluster_loggers(node.clone(), opts.logs.clone()));
-    let worker = Worker::new(node.clone(), opts.runtime.worker.clone());
+    let committer = crate::dataplane::offsets::OffsetCommitter::new(
+        node.clone(),
+        opts.worker_config.offset_flush_interval,
+        opts.worker_config.offset_flush_timeout,
+    );
+    let plane =
+        Arc::new(crate::dataplane::DataPlane { worker: opts.worker_config.clone(), committer: committer.clone() });
+    let worker = Worker::new(node.clone(), opts.runtime.worker.clone(), plane);
     let app = crate::rest::router(node.clone(), opts.logs.clone(), worker.stats.clone());
     let server = tokio::spawn(async move {
         axum::serve(listener, app)
@@ -175,6 +184,10 @@ pub async fn start(opts: NodeOptions) -> Result<RunningNode, NodeError> {
         node.clone(),
         crate::coordinator::CoordinatorSettings { plan: opts.runtime.plan.clone(), tick: Duration::from_millis(100) },
     ));
+    // Offsets of every task here go to Raft in one entry per interval; the leader spreads
+    // sink partitions over tasks.
+    tokio::spawn(committer.run());
+    tokio::spawn(crate::sink_partitions::run(node.clone(), opts.worker_config.clone()));
     let worker_task = tokio::spawn(worker.clone().run());
     Ok(RunningNode {
         node,
@@ -184,7 +197,7 @@ pub async fn start(opts: NodeOptions) -> Result<RunningNode, NodeError> {
         shutdown,
         server,
         worker_task,
-        stop_timeout: opts.runtime.worker.stop_timeout,
+        stop_timeout: opts.runtime.worker.stop_timeout + opts.worker_config.offset_flush_timeout,
     })
 }
 

@@ -17,13 +17,15 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use raftconnect_raft::RaftNode;
-use raftconnect_storage::model::{ConfigMap, NodeId, TargetState, UnitState, WorkUnit};
+use raftconnect_storage::model::{ConfigMap, NodeId, TargetState, TopicPartition, UnitState, WorkUnit};
 use raftconnect_storage::{Command, Response, State};
 use serde::Serialize;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::connectors::{self, ConnectError, ConnectorInstance, Lifecycle, TaskInstance};
+use crate::connectors::{self, ConnectError, ConnectorInstance, Lifecycle, SourceTaskContext, Task, TaskInstance};
+use crate::dataplane::offsets::TaskKey;
+use crate::dataplane::{DataPlane, TaskEnv};
 use crate::plugins;
 
 #[derive(Debug, Clone)]
@@ -105,11 +107,17 @@ struct UnitSpec {
     plugin: &'static plugins::Plugin,
     /// The connector's config (for a task: its task config).
     config: ConfigMap,
+    /// For a task: its connector's config (converters, client overrides).
+    connector_config: ConfigMap,
+    /// For a sink task that moves data: the topic-partitions the leader spread to it. They
+    /// change while the task runs (new partitions or topics), without a restart.
+    partitions: Option<Vec<TopicPartition>>,
 }
 
 struct UnitHandle {
     spec: UnitSpec,
     target: watch::Sender<TargetState>,
+    partitions: watch::Sender<Vec<TopicPartition>>,
     stop: watch::Sender<bool>,
     join: JoinHandle<()>,
 }
@@ -124,26 +132,49 @@ fn spec_of(state: &State, me: NodeId, unit: &WorkUnit) -> Option<(UnitSpec, Targ
     let c = state.connectors.get(unit.connector())?;
     let plugin = c.config.get("connector.class").and_then(|cl| plugins::connector(cl))?;
     plugin.runtime.as_ref()?;
+    let mut partitions = None;
     let (version, config) = match unit {
         WorkUnit::Connector(_) => (c.updated_index, c.config.clone()),
         WorkUnit::Task { task, .. } => {
             let tc = state.task_configs.get(unit.connector())?;
+            if plugin.runtime.as_ref().is_some_and(|rt| rt.kind == connectors::TaskKind::Sink) {
+                // The leader's spread for these task configs; none yet: no partitions yet.
+                let spread = state.sink_partitions.get(unit.connector());
+                let mine = spread.and_then(|s| s.of_task(tc.generation, *task)).map(<[_]>::to_vec);
+                partitions = Some(mine.unwrap_or_default());
+            }
             (tc.generation, tc.configs.get(*task as usize)?.clone())
         }
     };
-    Some((UnitSpec { unit: unit.clone(), epoch: a.epoch, version, plugin, config }, c.target_state, a.revoking))
+    let spec = UnitSpec {
+        unit: unit.clone(),
+        epoch: a.epoch,
+        version,
+        plugin,
+        config,
+        connector_config: c.config.clone(),
+        partitions,
+    };
+    Some((spec, c.target_state, a.revoking))
 }
 
 pub struct Worker {
     node: Arc<RaftNode>,
     settings: WorkerSettings,
+    plane: Arc<DataPlane>,
     pub stats: Arc<WorkerStats>,
     shutdown: watch::Sender<bool>,
 }
 
 impl Worker {
-    pub fn new(node: Arc<RaftNode>, settings: WorkerSettings) -> Arc<Self> {
-        Arc::new(Self { node, settings, stats: Arc::new(WorkerStats::default()), shutdown: watch::channel(false).0 })
+    pub fn new(node: Arc<RaftNode>, settings: WorkerSettings, plane: Arc<DataPlane>) -> Arc<Self> {
+        Arc::new(Self {
+            node,
+            settings,
+            plane,
+            stats: Arc::new(WorkerStats::default()),
+            shutdown: watch::channel(false).0,
+        })
     }
 
     /// Ask the run loop to stop every unit, release them and return.
@@ -251,6 +282,13 @@ impl Worker {
                             *t = target;
                             changed
                         });
+                        if let Some(p) = spec.partitions {
+                            h.partitions.send_if_modified(|cur| {
+                                let changed = *cur != p;
+                                *cur = p;
+                                changed
+                            });
+                        }
                     }
                     None => {
                         let handle = self.start_unit(spec, target, restarting.contains(&u));
@@ -263,16 +301,23 @@ impl Worker {
 
     fn start_unit(&self, spec: UnitSpec, target: TargetState, restarting: bool) -> UnitHandle {
         let (target_tx, target_rx) = watch::channel(target);
+        let (partitions_tx, partitions_rx) = watch::channel(spec.partitions.clone().unwrap_or_default());
         let (stop_tx, stop_rx) = watch::channel(false);
         self.stats.started(&spec.unit, spec.epoch);
         tracing::info!(unit = %spec.unit, epoch = spec.epoch, "Starting unit.");
-        let sup = Supervisor { node: self.node.clone(), settings: self.settings.clone(), spec: spec.clone() };
-        let join = tokio::spawn(sup.run(target_rx, stop_rx, restarting));
-        UnitHandle { spec, target: target_tx, stop: stop_tx, join }
+        let sup = Supervisor {
+            node: self.node.clone(),
+            settings: self.settings.clone(),
+            spec: spec.clone(),
+            plane: self.plane.clone(),
+        };
+        let join = tokio::spawn(sup.run(target_rx, stop_rx, partitions_rx, restarting));
+        UnitHandle { spec, target: target_tx, partitions: partitions_tx, stop: stop_tx, join }
     }
 
-    /// Stop the matching units (all at once, each within the stop timeout); returns them with
-    /// the epoch they ran under.
+    /// Stop the matching units (all at once); returns them with the epoch they ran under. A
+    /// unit stops doing work within the stop timeout; a task then gets up to the offset flush
+    /// timeout more for its final flush and commit.
     async fn stop_units(
         &self,
         units: &mut HashMap<WorkUnit, UnitHandle>,
@@ -283,7 +328,8 @@ impl Worker {
         for h in &handles {
             h.stop.send_replace(true);
         }
-        let deadline = tokio::time::Instant::now() + self.settings.stop_timeout;
+        let deadline =
+            tokio::time::Instant::now() + self.settings.stop_timeout + self.plane.worker.offset_flush_timeout;
         let mut out = Vec::new();
         for mut h in handles {
             if tokio::time::timeout_at(deadline, &mut h.join).await.is_err() {
@@ -312,6 +358,7 @@ struct Supervisor {
     node: Arc<RaftNode>,
     settings: WorkerSettings,
     spec: UnitSpec,
+    plane: Arc<DataPlane>,
 }
 
 /// Why one run of a unit ended.
@@ -375,7 +422,13 @@ impl Supervisor {
         }
     }
 
-    async fn run(self, mut target: watch::Receiver<TargetState>, mut stop: watch::Receiver<bool>, restarting: bool) {
+    async fn run(
+        self,
+        mut target: watch::Receiver<TargetState>,
+        mut stop: watch::Receiver<bool>,
+        partitions: watch::Receiver<Vec<TopicPartition>>,
+        restarting: bool,
+    ) {
         let mut restarts = 0u32;
         if restarting {
             // Kafka Connect's `onRestart`: the unit is being restarted on request.
@@ -396,7 +449,7 @@ impl Supervisor {
             }
             let end = match &self.spec.unit {
                 WorkUnit::Connector(_) => self.run_connector(restarts, &mut target, &mut stop).await,
-                WorkUnit::Task { .. } => self.run_task(restarts, &mut target, &mut stop).await,
+                WorkUnit::Task { .. } => self.run_task(restarts, &mut target, &mut stop, &partitions).await,
             };
             match end {
                 RunEnd::Stopped => return,
@@ -474,11 +527,15 @@ impl Supervisor {
         restarts: u32,
         target: &mut watch::Receiver<TargetState>,
         stop: &mut watch::Receiver<bool>,
+        partitions: &watch::Receiver<Vec<TopicPartition>>,
     ) -> RunEnd {
         let Some(rt) = self.spec.plugin.runtime.as_ref() else {
             return RunEnd::Failed(ConnectError::new("plugin cannot run"));
         };
-        let inst: Shared<dyn TaskInstance> = Arc::new(Mutex::new((rt.task)()));
+        let inst: Shared<dyn TaskInstance> = match (rt.task)() {
+            Task::Control(t) => Arc::new(Mutex::new(t)),
+            data => return self.run_data_task(data, restarts, target, stop, partitions.clone()).await,
+        };
         let config = self.spec.config.clone();
         if let Err(e) = self.call(&inst, self.settings.call_timeout, move |t| t.start(&config)).await {
             return RunEnd::Failed(e);
@@ -486,6 +543,116 @@ impl Supervisor {
         let end = self.supervise(&inst, restarts, target, stop).await;
         self.stop_instance(&inst).await;
         end
+    }
+
+    /// A task that moves data: its loop runs on its own thread; stopping it sets a flag, and
+    /// the loop flushes before it returns. Then its offsets are committed at once.
+    async fn run_data_task(
+        &self,
+        task: Task,
+        restarts: u32,
+        target: &mut watch::Receiver<TargetState>,
+        stop: &mut watch::Receiver<bool>,
+        mut partitions: watch::Receiver<Vec<TopicPartition>>,
+    ) -> RunEnd {
+        let WorkUnit::Task { connector, task: index } = &self.spec.unit else {
+            return RunEnd::Failed(ConnectError::new("not a task"));
+        };
+        let key = TaskKey { connector: connector.clone(), task: *index, epoch: self.spec.epoch };
+        // Offsets are read from the local replica: make sure it has applied everything the
+        // leader had committed (a previous owner's final commit among it).
+        if let Err(e) = self.barrier().await {
+            return RunEnd::Failed(e);
+        }
+        let stop_flag = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let env = TaskEnv {
+            key: key.clone(),
+            connector_config: self.spec.connector_config.clone(),
+            task_config: self.spec.config.clone(),
+            plane: self.plane.clone(),
+            stop: stop_flag.clone(),
+        };
+        let (started_tx, mut started_rx) = tokio::sync::oneshot::channel();
+        let state = self.node.state().clone();
+        let mut job = match task {
+            Task::Source(t) => {
+                let name = connector.clone();
+                let context = SourceTaskContext {
+                    connector: connector.clone(),
+                    task: *index,
+                    offsets: Box::new(move |partition| {
+                        let text =
+                            state.read(|a| a.state.source_offsets.get(&(name.clone(), partition.to_string())).cloned());
+                        text.and_then(|t| serde_json::from_str(&t).ok())
+                    }),
+                };
+                tokio::task::spawn_blocking(move || crate::dataplane::source::run(t, context, &env, started_tx))
+            }
+            Task::Sink(t) => {
+                let name = connector.clone();
+                let committed: crate::dataplane::sink::CommittedReader = Box::new(move |tp| {
+                    state.read(|a| a.state.sink_offsets.get(&(name.clone(), tp.topic.clone(), tp.partition)).copied())
+                });
+                // The loop applies the current partitions first, then every change.
+                partitions.mark_changed();
+                tokio::task::spawn_blocking(move || {
+                    crate::dataplane::sink::run(t, partitions, committed, &env, started_tx)
+                })
+            }
+            Task::Control(_) => return RunEnd::Failed(ConnectError::new("not a data task")),
+        };
+        let joined = |r: Result<Result<(), ConnectError>, tokio::task::JoinError>| match r {
+            Ok(Ok(())) => ConnectError::new("task loop ended by itself"),
+            Ok(Err(e)) => e,
+            Err(e) => ConnectError::new(format!("task thread panicked: {e}")),
+        };
+        // Started, or failed while starting.
+        let mut reported = false;
+        let end = loop {
+            tokio::select! {
+                r = &mut started_rx, if !reported => {
+                    if r.is_ok() {
+                        self.report(UnitState::Running, None, restarts, None).await;
+                    }
+                    reported = true;
+                }
+                r = &mut job => break RunEnd::Failed(joined(r)),
+                _ = stop.changed() => break RunEnd::Stopped,
+                _ = target.changed() => {
+                    if *target.borrow() != TargetState::Running {
+                        break RunEnd::TargetChanged;
+                    }
+                }
+            }
+        };
+        if matches!(end, RunEnd::Failed(_)) {
+            // The loop is over; what it deposited before failing is still committed.
+            self.plane.committer.commit_task(&key).await;
+            return end;
+        }
+        stop_flag.store(true, std::sync::atomic::Ordering::Relaxed);
+        let result = (&mut job).await;
+        self.plane.committer.commit_task(&key).await;
+        match result {
+            Ok(Ok(())) => end,
+            other => RunEnd::Failed(joined(other)),
+        }
+    }
+
+    /// A ReadIndex barrier, retried briefly through an election.
+    async fn barrier(&self) -> Result<(), ConnectError> {
+        let mut last = None;
+        for attempt in 0..20u64 {
+            match self.node.linearizable_barrier().await {
+                Ok(()) => return Ok(()),
+                Err(e) => last = Some(e),
+            }
+            tokio::time::sleep(Duration::from_millis(50 + 25 * attempt)).await;
+        }
+        Err(ConnectError::new(format!(
+            "could not read the committed offsets: {}",
+            last.map(|e| e.to_string()).unwrap_or_default()
+        )))
     }
 
     /// A started instance: report RUNNING, then check it until it fails, is stopped, or its

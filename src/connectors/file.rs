@@ -1,10 +1,35 @@
-//! FileStreamSource / FileStreamSink (Kafka Connect §8.1): task configs with Kafka Connect's
-//! semantics (the source has exactly one task; the sink has `tasks.max` copies). Moving data
-//! comes with the data plane; until then their tasks start and idle.
+//! FileStreamSource / FileStreamSink (Kafka Connect §8.1).
+//!
+//! - The source has exactly one task. It reads `file` (stdin when unset) line by line (`\n`,
+//!   `\r\n` or `\r`), at most `batch.size` lines per poll, each line one record with a
+//!   non-optional string schema and no key, to `topic`. Source partition `{"filename": file}`,
+//!   offset `{"position": <byte offset after the line>}`; a restarted task seeks there. A
+//!   missing file is waited for. A last line without its line break waits for it.
+//! - The sink has `tasks.max` copies of its config. Every record's value is appended to `file`
+//!   (stdout when unset) followed by a newline, as Java's `println(record.value())`. Output
+//!   is written in whole lines with O_APPEND, so tasks on one machine sharing a file never
+//!   interleave within a line.
+
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::sync::Arc;
+use std::time::Duration;
 
 use raftconnect_storage::model::ConfigMap;
 
-use super::{ConnectError, ConnectorInstance, Lifecycle, TaskInstance};
+use super::{
+    ConnectError, ConnectorInstance, Lifecycle, SinkRecord, SinkTask, SourcePartition, SourceRecord, SourceTask,
+    SourceTaskContext, Task,
+};
+use crate::data::{Schema, Value};
+
+/// How long a poll waits when there is no data (Kafka Connect waits 1 s; shorter keeps stops
+/// prompt).
+const IDLE_WAIT: Duration = Duration::from_millis(100);
+/// Bytes read per `read` call.
+const READ_CHUNK: usize = 256 * 1024;
+/// The sink writes its buffer out once it holds this much.
+const SINK_BUFFER: usize = 256 * 1024;
 
 #[derive(Default)]
 pub struct FileSource {
@@ -57,20 +82,268 @@ impl ConnectorInstance for FileSink {
     }
 }
 
-/// A FileStream task before the data plane exists: it starts and idles.
-#[derive(Default)]
-pub struct IdleTask;
+impl Lifecycle for FileSource {}
+impl Lifecycle for FileSink {}
 
-impl TaskInstance for IdleTask {
-    fn start(&mut self, _config: &ConfigMap) -> Result<(), ConnectError> {
-        tracing::warn!("FileStream task started, but the Kafka data plane does not exist yet: it moves no data.");
+enum Input {
+    Stdin(std::io::Stdin),
+    File(File),
+}
+
+impl Input {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Input::Stdin(s) => s.read(buf),
+            Input::File(f) => f.read(buf),
+        }
+    }
+}
+
+/// The FileStreamSource task.
+pub struct FileSourceTask {
+    file: Option<String>,
+    topic: Arc<str>,
+    batch_size: usize,
+    partition: SourcePartition,
+    input: Option<Input>,
+    /// Byte offset (in the file) of `buf[start]`; None for stdin (no offsets).
+    position: Option<u64>,
+    buf: Vec<u8>,
+    start: usize,
+    missing_logged: bool,
+}
+
+impl Default for FileSourceTask {
+    fn default() -> Self {
+        Self {
+            file: None,
+            topic: Arc::from(""),
+            batch_size: 2000,
+            partition: Arc::from("{}"),
+            input: None,
+            position: None,
+            buf: Vec::new(),
+            start: 0,
+            missing_logged: false,
+        }
+    }
+}
+
+impl FileSourceTask {
+    fn open(&mut self) -> Result<bool, ConnectError> {
+        let Some(path) = &self.file else {
+            self.input = Some(Input::Stdin(std::io::stdin()));
+            self.position = None;
+            return Ok(true);
+        };
+        match File::open(path) {
+            Ok(mut f) => {
+                let pos = self.position.unwrap_or(0);
+                if pos > 0 {
+                    f.seek(SeekFrom::Start(pos))
+                        .map_err(|e| ConnectError::new(format!("Error seeking in file {path}: {e}")))?;
+                    tracing::debug!(file = %path, position = pos, "Skipped to the committed offset.");
+                }
+                self.position = Some(pos);
+                self.input = Some(Input::File(f));
+                Ok(true)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                if !self.missing_logged {
+                    tracing::warn!(file = %path, "Couldn't find file {path} for FileStreamSourceTask, sleeping to wait for it to be created");
+                    self.missing_logged = true;
+                }
+                Ok(false)
+            }
+            Err(e) => Err(ConnectError::new(format!("Error while trying to open file {path}: {e}"))),
+        }
+    }
+
+    /// The next complete line in the buffer, with the length it takes including its break.
+    /// A `\r` at the very end of the data may be the first half of `\r\n`: wait for more.
+    fn next_line(&self) -> Option<(usize, usize)> {
+        let data = &self.buf[self.start..];
+        let i = data.iter().position(|&b| b == b'\n' || b == b'\r')?;
+        if data[i] == b'\n' {
+            return Some((i, i + 1));
+        }
+        match data.get(i + 1) {
+            None => None,
+            Some(b'\n') => Some((i, i + 2)),
+            Some(_) => Some((i, i + 1)),
+        }
+    }
+}
+
+impl SourceTask for FileSourceTask {
+    fn start(&mut self, context: SourceTaskContext, config: &ConfigMap) -> Result<(), ConnectError> {
+        self.file = config.get("file").filter(|f| !f.is_empty()).cloned();
+        let topic = config.get("topic").map(|t| t.trim()).unwrap_or_default();
+        if topic.is_empty() {
+            return Err(ConnectError::new("FileStreamSourceTask config missing topic setting"));
+        }
+        self.topic = Arc::from(topic);
+        self.batch_size = config
+            .get("batch.size")
+            .map(|b| b.trim().parse::<usize>())
+            .transpose()
+            .map_err(|_| ConnectError::new("Invalid value for batch.size: must be a positive integer"))?
+            .unwrap_or(2000)
+            .max(1);
+        let partition = serde_json::json!({ "filename": self.file });
+        self.partition = super::source_partition(&partition);
+        if self.file.is_some() {
+            let stored = context.offset(&partition);
+            let position = match stored.as_ref().and_then(|o| o.get("position")) {
+                None | Some(serde_json::Value::Null) => 0,
+                Some(p) => p
+                    .as_u64()
+                    .ok_or_else(|| ConnectError::new(format!("Offset position is the incorrect type: {p}")))?,
+            };
+            self.position = Some(position);
+        }
+        Ok(())
+    }
+
+    fn poll(&mut self) -> Result<Vec<SourceRecord>, ConnectError> {
+        if self.input.is_none() && !self.open()? {
+            std::thread::sleep(IDLE_WAIT);
+            return Ok(Vec::new());
+        }
+        let mut records = Vec::new();
+        let now = super::now_ms();
+        loop {
+            while records.len() < self.batch_size {
+                let Some((len, consumed)) = self.next_line() else { break };
+                let line = String::from_utf8_lossy(&self.buf[self.start..self.start + len]).into_owned();
+                self.start += consumed;
+                let offset = match &mut self.position {
+                    Some(p) => {
+                        *p += consumed as u64;
+                        serde_json::json!({ "position": *p })
+                    }
+                    None => serde_json::Value::Null,
+                };
+                let mut r = SourceRecord::new(
+                    &self.partition,
+                    offset,
+                    &self.topic,
+                    Some(Schema::string()),
+                    Value::String(line),
+                );
+                r.timestamp = Some(now);
+                records.push(r);
+            }
+            if records.len() >= self.batch_size {
+                return Ok(records);
+            }
+            // Keep the unfinished line, read more.
+            if self.start > 0 {
+                self.buf.drain(..self.start);
+                self.start = 0;
+            }
+            let old = self.buf.len();
+            self.buf.resize(old + READ_CHUNK, 0);
+            let input = self.input.as_mut().expect("opened above");
+            let n = match input.read(&mut self.buf[old..]) {
+                Ok(n) => n,
+                Err(e) => {
+                    self.buf.truncate(old);
+                    return Err(ConnectError::new(format!(
+                        "Error reading {}: {e}",
+                        self.file.as_deref().unwrap_or("stdin")
+                    )));
+                }
+            };
+            self.buf.truncate(old + n);
+            if n == 0 {
+                if records.is_empty() {
+                    std::thread::sleep(IDLE_WAIT);
+                }
+                return Ok(records);
+            }
+        }
+    }
+
+    fn stop(&mut self) {
+        self.input = None;
+    }
+}
+
+/// The FileStreamSink task.
+#[derive(Default)]
+pub struct FileSinkTask {
+    file: Option<String>,
+    out: Option<File>,
+    buf: Vec<u8>,
+}
+
+impl FileSinkTask {
+    fn write_out(&mut self) -> Result<(), ConnectError> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let res = match &mut self.out {
+            Some(f) => f.write_all(&self.buf),
+            None => {
+                let mut stdout = std::io::stdout().lock();
+                stdout.write_all(&self.buf).and_then(|()| stdout.flush())
+            }
+        };
+        res.map_err(|e| {
+            ConnectError::new(format!("Couldn't write to {}: {e}", self.file.as_deref().unwrap_or("stdout")))
+        })?;
+        self.buf.clear();
         Ok(())
     }
 }
 
-impl Lifecycle for FileSource {}
-impl Lifecycle for FileSink {}
-impl Lifecycle for IdleTask {}
+impl SinkTask for FileSinkTask {
+    fn start(&mut self, config: &ConfigMap) -> Result<(), ConnectError> {
+        self.file = config.get("file").filter(|f| !f.is_empty()).cloned();
+        if let Some(path) = &self.file {
+            let f = std::fs::OpenOptions::new().create(true).append(true).open(path).map_err(|e| {
+                ConnectError::new(format!("Couldn't find or create file '{path}' for FileStreamSinkTask: {e}"))
+            })?;
+            self.out = Some(f);
+        }
+        Ok(())
+    }
+
+    fn put(&mut self, records: Vec<SinkRecord>) -> Result<(), ConnectError> {
+        for r in &records {
+            match &r.value {
+                Value::String(s) => self.buf.extend_from_slice(s.as_bytes()),
+                other => {
+                    use std::fmt::Write as _;
+                    let mut s = String::new();
+                    let _ = write!(s, "{other}");
+                    self.buf.extend_from_slice(s.as_bytes());
+                }
+            }
+            self.buf.push(b'\n');
+            if self.buf.len() >= SINK_BUFFER {
+                self.write_out()?;
+            }
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), ConnectError> {
+        self.write_out()?;
+        if let Some(f) = &mut self.out {
+            f.flush().map_err(|e| {
+                ConnectError::new(format!("Couldn't flush {}: {e}", self.file.as_deref().unwrap_or("stdout")))
+            })?;
+        }
+        Ok(())
+    }
+
+    fn stop(&mut self) {
+        let _ = self.write_out();
+        self.out = None;
+    }
+}
 
 pub fn source() -> Box<dyn ConnectorInstance> {
     Box::<FileSource>::default()
@@ -80,6 +353,112 @@ pub fn sink() -> Box<dyn ConnectorInstance> {
     Box::<FileSink>::default()
 }
 
-pub fn task() -> Box<dyn TaskInstance> {
-    Box::<IdleTask>::default()
+pub fn source_task() -> Task {
+    Task::Source(Box::<FileSourceTask>::default())
+}
+
+pub fn sink_task() -> Task {
+    Task::Sink(Box::<FileSinkTask>::default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx(stored: Option<serde_json::Value>) -> SourceTaskContext {
+        SourceTaskContext { connector: "c".into(), task: 0, offsets: Box::new(move |_| stored.clone()) }
+    }
+
+    fn config(file: &std::path::Path, batch: usize) -> ConfigMap {
+        [("file", file.to_str().unwrap().to_string()), ("topic", "t".to_string()), ("batch.size", batch.to_string())]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect()
+    }
+
+    fn lines(records: &[SourceRecord]) -> Vec<(String, u64)> {
+        records
+            .iter()
+            .map(|r| {
+                let Value::String(s) = &r.value else { panic!("not a string") };
+                (s.clone(), r.source_offset["position"].as_u64().unwrap())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn reads_lines_with_every_break_and_byte_positions() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("in.txt");
+        std::fs::write(&path, "a\nbb\r\nccc\rdd").unwrap();
+        let mut t = FileSourceTask::default();
+        t.start(ctx(None), &config(&path, 10)).unwrap();
+        let got = lines(&t.poll().unwrap());
+        assert_eq!(got, vec![("a".into(), 2), ("bb".into(), 6), ("ccc".into(), 10)]);
+        assert_eq!(t.poll().unwrap().len(), 0, "an unfinished line waits for its break");
+        let mut f = std::fs::OpenOptions::new().append(true).open(&path).unwrap();
+        f.write_all(b"\n").unwrap();
+        assert_eq!(lines(&t.poll().unwrap()), vec![("dd".into(), 13)]);
+    }
+
+    #[test]
+    fn a_trailing_carriage_return_waits_for_a_possible_line_feed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("in.txt");
+        std::fs::write(&path, "x\r").unwrap();
+        let mut t = FileSourceTask::default();
+        t.start(ctx(None), &config(&path, 10)).unwrap();
+        assert!(t.poll().unwrap().is_empty());
+        std::fs::OpenOptions::new().append(true).open(&path).unwrap().write_all(b"\n").unwrap();
+        assert_eq!(lines(&t.poll().unwrap()), vec![("x".into(), 3)]);
+    }
+
+    #[test]
+    fn resumes_at_the_committed_position_and_honours_batch_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("in.txt");
+        std::fs::write(&path, "l1\nl2\nl3\nl4\n").unwrap();
+        let mut t = FileSourceTask::default();
+        t.start(ctx(Some(serde_json::json!({"position": 6}))), &config(&path, 1)).unwrap();
+        assert_eq!(lines(&t.poll().unwrap()), vec![("l3".into(), 9)]);
+        assert_eq!(lines(&t.poll().unwrap()), vec![("l4".into(), 12)]);
+        let r = &t.poll().unwrap();
+        assert!(r.is_empty());
+        assert_eq!(t.partition.as_ref(), format!("{{\"filename\":{:?}}}", path.to_str().unwrap()));
+    }
+
+    #[test]
+    fn a_missing_file_is_waited_for() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("later.txt");
+        let mut t = FileSourceTask::default();
+        t.start(ctx(None), &config(&path, 10)).unwrap();
+        assert!(t.poll().unwrap().is_empty());
+        std::fs::write(&path, "hello\n").unwrap();
+        assert_eq!(lines(&t.poll().unwrap()), vec![("hello".into(), 6)]);
+    }
+
+    #[test]
+    fn sink_appends_values_as_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.txt");
+        std::fs::write(&path, "old\n").unwrap();
+        let mut t = FileSinkTask::default();
+        let cfg: ConfigMap = [("file".to_string(), path.to_str().unwrap().to_string())].into_iter().collect();
+        t.start(&cfg).unwrap();
+        let rec = |v: Value| SinkRecord {
+            topic: Arc::from("t"),
+            kafka_partition: 0,
+            kafka_offset: 0,
+            key_schema: None,
+            key: Value::Null,
+            value_schema: None,
+            value: v,
+            timestamp: None,
+            headers: Vec::new(),
+        };
+        t.put(vec![rec(Value::String("a".into())), rec(Value::Int64(7)), rec(Value::Null)]).unwrap();
+        t.flush().unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "old\na\n7\nnull\n");
+    }
 }

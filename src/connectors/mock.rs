@@ -80,6 +80,6 @@ pub fn connector() -> Box<dyn ConnectorInstance> {
     Box::<MockConnector>::default()
 }
 
-pub fn task() -> Box<dyn TaskInstance> {
-    Box::<MockTask>::default()
+pub fn task() -> super::Task {
+    super::Task::Control(Box::<MockTask>::default())
 }

@@ -5,10 +5,14 @@
 //! the worker runs them on the blocking pool under timeouts, so a stuck plugin never stalls the
 //! planner or other units.
 
+pub mod datagen;
 pub mod file;
 pub mod mock;
+pub mod verifiable;
 
 use raftconnect_storage::model::ConfigMap;
+
+use crate::data::{Schema, SchemaAndValue, Value};
 
 /// Why a connector or task failed: its message and a trace, as shown in status.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -46,16 +50,144 @@ pub trait ConnectorInstance: Lifecycle {
     fn task_configs(&mut self, max_tasks: usize) -> Result<Vec<ConfigMap>, ConnectError>;
 }
 
-/// A running task. Until the data plane exists, a task is started, checked periodically and
-/// stopped; poll/put come with the data-plane issue.
+/// A task that moves no data (the mock connectors' tasks): started, checked, stopped.
 pub trait TaskInstance: Lifecycle {
     fn start(&mut self, config: &ConfigMap) -> Result<(), ConnectError>;
 }
 
+/// Reads the committed offset of a canonical source partition.
+pub type OffsetReader = Box<dyn Fn(&str) -> Option<serde_json::Value> + Send + Sync>;
+
+/// Where a source task reads the offsets committed for its source partitions (Kafka Connect's
+/// `OffsetStorageReader`), and who it is.
+pub struct SourceTaskContext {
+    pub connector: String,
+    pub task: u32,
+    /// Canonical partition JSON → committed offset.
+    pub offsets: OffsetReader,
+}
+
+impl SourceTaskContext {
+    /// The committed offset of a source partition.
+    pub fn offset(&self, partition: &serde_json::Value) -> Option<serde_json::Value> {
+        (self.offsets)(&raftconnect_storage::model::canonical_json(partition))
+    }
+}
+
+/// A source partition as the runtime keys it: canonical JSON text, shared by the records of
+/// one partition.
+pub type SourcePartition = std::sync::Arc<str>;
+
+/// Kafka Connect's `SourceRecord`.
+#[derive(Clone, Debug)]
+pub struct SourceRecord {
+    pub source_partition: SourcePartition,
+    pub source_offset: serde_json::Value,
+    pub topic: std::sync::Arc<str>,
+    pub kafka_partition: Option<i32>,
+    pub key_schema: Option<Schema>,
+    pub key: Value,
+    pub value_schema: Option<Schema>,
+    pub value: Value,
+    pub timestamp: Option<i64>,
+    pub headers: Vec<(String, Option<Schema>, Value)>,
+}
+
+impl SourceRecord {
+    /// A record with a value only (no key, headers or timestamp).
+    pub fn new(
+        partition: &SourcePartition,
+        offset: serde_json::Value,
+        topic: &std::sync::Arc<str>,
+        schema: Option<Schema>,
+        value: Value,
+    ) -> Self {
+        Self {
+            source_partition: partition.clone(),
+            source_offset: offset,
+            topic: topic.clone(),
+            kafka_partition: None,
+            key_schema: None,
+            key: Value::Null,
+            value_schema: schema,
+            value,
+            timestamp: None,
+            headers: Vec::new(),
+        }
+    }
+}
+
+/// The canonical key of a source partition map.
+pub fn source_partition(partition: &serde_json::Value) -> SourcePartition {
+    raftconnect_storage::model::canonical_json(partition).into()
+}
+
+/// Kafka Connect's `SourceTask`. Calls are blocking and come from one thread; `poll` should
+/// return within about 100 ms when there is nothing to read, so the task stops promptly.
+pub trait SourceTask: Send {
+    fn start(&mut self, context: SourceTaskContext, config: &ConfigMap) -> Result<(), ConnectError>;
+    /// The next records (empty when there are none yet).
+    fn poll(&mut self) -> Result<Vec<SourceRecord>, ConnectError>;
+    /// Whether `commit_record` should be called for each acknowledged record.
+    fn wants_commit_record(&self) -> bool {
+        false
+    }
+    /// A record was acknowledged by the broker (`commitRecord`).
+    fn commit_record(&mut self, _partition: &str, _offset: &serde_json::Value) {}
+    /// Offsets up to the acknowledged records were committed (`commit`).
+    fn commit(&mut self) {}
+    fn stop(&mut self) {}
+}
+
+/// Kafka Connect's `SinkRecord`.
+#[derive(Clone, Debug)]
+pub struct SinkRecord {
+    pub topic: std::sync::Arc<str>,
+    pub kafka_partition: i32,
+    pub kafka_offset: i64,
+    pub key_schema: Option<Schema>,
+    pub key: Value,
+    pub value_schema: Option<Schema>,
+    pub value: Value,
+    pub timestamp: Option<i64>,
+    pub headers: Vec<(String, SchemaAndValue)>,
+}
+
+/// Kafka Connect's `SinkTask`. Calls are blocking and come from one thread.
+pub trait SinkTask: Send {
+    fn start(&mut self, config: &ConfigMap) -> Result<(), ConnectError>;
+    fn put(&mut self, records: Vec<SinkRecord>) -> Result<(), ConnectError>;
+    /// Make everything given to `put` durable in the external system; the offsets of those
+    /// records are committed after this returns.
+    fn flush(&mut self) -> Result<(), ConnectError>;
+    fn stop(&mut self) {}
+}
+
+/// What a plugin's tasks run as, known without instantiating one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TaskKind {
+    Control,
+    Source,
+    Sink,
+}
+
+/// What a task class runs as.
+pub enum Task {
+    /// Moves no data.
+    Control(Box<dyn TaskInstance>),
+    Source(Box<dyn SourceTask>),
+    Sink(Box<dyn SinkTask>),
+}
+
 pub type ConnectorFactory = fn() -> Box<dyn ConnectorInstance>;
-pub type TaskFactory = fn() -> Box<dyn TaskInstance>;
+pub type TaskFactory = fn() -> Task;
 
 /// `tasks.max` of a connector config (validated before it gets here; 1 if absent).
 pub fn tasks_max(config: &ConfigMap) -> usize {
     config.get("tasks.max").and_then(|v| v.trim().parse().ok()).filter(|n: &usize| *n >= 1).unwrap_or(1)
+}
+
+/// Wall-clock milliseconds since the epoch (record timestamps, `time_ms`).
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }

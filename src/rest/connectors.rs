@@ -216,20 +216,7 @@ struct ParsedOffsets {
     sink: Vec<(String, i32, Option<i64>)>,
 }
 
-/// JSON text with object keys sorted at every level: the key of a source partition.
-fn canonical(v: &Value) -> String {
-    fn sort(v: &Value) -> Value {
-        match v {
-            Value::Object(m) => {
-                let sorted: BTreeMap<&String, Value> = m.iter().map(|(k, v)| (k, sort(v))).collect();
-                Value::Object(sorted.into_iter().map(|(k, v)| (k.clone(), v)).collect())
-            }
-            Value::Array(a) => Value::Array(a.iter().map(sort).collect()),
-            other => other.clone(),
-        }
-    }
-    sort(v).to_string()
-}
+use raftconnect_storage::model::canonical_json as canonical;
 
 fn as_number<T: std::str::FromStr + TryFrom<i64>>(v: Option<&Value>) -> Option<T> {
     match v? {

@@ -128,6 +128,44 @@ pub struct SourceOffsetCommit {
     pub offset: String,
 }
 
+/// A Kafka topic-partition.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TopicPartition {
+    pub topic: String,
+    pub partition: i32,
+}
+
+/// Which topic-partitions each task of a sink connector consumes.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+pub struct SinkPartitions {
+    /// The task-config generation the spread was made for; stale once the configs change.
+    pub generation: u64,
+    pub tasks: Vec<Vec<TopicPartition>>,
+}
+
+impl SinkPartitions {
+    /// The partitions of `task`, if the spread is for the task configs of `generation`.
+    pub fn of_task(&self, generation: u64, task: u32) -> Option<&[TopicPartition]> {
+        (self.generation == generation).then(|| self.tasks.get(task as usize).map(Vec::as_slice).unwrap_or(&[]))
+    }
+}
+
+/// JSON text with object keys sorted at every level: how a source partition (or offset) is
+/// kept, so equal maps are equal keys.
+pub fn canonical_json(v: &serde_json::Value) -> String {
+    fn sort(v: &serde_json::Value) -> serde_json::Value {
+        match v {
+            serde_json::Value::Object(m) => {
+                let sorted: BTreeMap<&String, serde_json::Value> = m.iter().map(|(k, v)| (k, sort(v))).collect();
+                serde_json::Value::Object(sorted.into_iter().map(|(k, v)| (k.clone(), v)).collect())
+            }
+            serde_json::Value::Array(a) => serde_json::Value::Array(a.iter().map(sort).collect()),
+            other => other.clone(),
+        }
+    }
+    sort(v).to_string()
+}
+
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct SinkOffsetCommit {
     pub connector: String,
@@ -195,6 +233,13 @@ pub enum Command {
         node: NodeId,
         source: Vec<SourceOffsetCommit>,
         sink: Vec<SinkOffsetCommit>,
+    },
+    /// The leader's spread of a sink connector's topic-partitions over its tasks, for the task
+    /// configs of `generation`. `tasks[i]` is what task i consumes (no consumer group).
+    AssignSinkPartitions {
+        connector: String,
+        generation: u64,
+        tasks: Vec<Vec<TopicPartition>>,
     },
     /// The offsets REST API (KIP-875): only while the connector is STOPPED. `None` deletes.
     /// `reset` first clears every offset of the connector.
@@ -269,6 +314,7 @@ impl Command {
             Command::PutTaskConfigs { .. } => "put_task_configs",
             Command::Assign { .. } => "assign",
             Command::CommitOffsets { .. } => "commit_offsets",
+            Command::AssignSinkPartitions { .. } => "assign_sink_partitions",
             Command::AlterOffsets { .. } => "alter_offsets",
             Command::ReportStatus { .. } => "report_status",
             Command::CreateConnector { .. } => "create_connector",
@@ -318,6 +364,18 @@ pub enum Rejection {
     ConnectorStopped {
         name: String,
     },
+    /// A sink offset for a partition the task does not own (any more).
+    PartitionNotOwned {
+        connector: String,
+        task: u32,
+        topic: String,
+        partition: i32,
+    },
+    /// A sink partition spread made for task configs that have since changed.
+    StaleGeneration {
+        connector: String,
+        generation: u64,
+    },
 }
 
 impl std::fmt::Display for Rejection {
@@ -335,6 +393,12 @@ impl std::fmt::Display for Rejection {
             Rejection::UnknownTask { connector, task } => write!(f, "Task {connector}-{task} not found"),
             Rejection::AlreadyExists { name } => write!(f, "Connector {name} already exists"),
             Rejection::ConnectorStopped { name } => write!(f, "Connector {name} is STOPPED and has no tasks"),
+            Rejection::PartitionNotOwned { connector, task, topic, partition } => {
+                write!(f, "Task {connector}-{task} does not own {topic}-{partition}")
+            }
+            Rejection::StaleGeneration { connector, generation } => {
+                write!(f, "Task configs of {connector} changed since generation {generation}")
+            }
         }
     }
 }
@@ -365,6 +429,7 @@ pub enum Key {
     Node(NodeId),
     Logger(String),
     Restart(WorkUnit),
+    SinkPartitions(String),
 }
 
 /// The replicated state. Cheap to clone at this scale (configs, assignments, offsets, status).
@@ -383,6 +448,9 @@ pub struct State {
     pub loggers: BTreeMap<String, LoggerLevel>,
     /// Restart requests per unit: the log index of the latest request that restarts it.
     pub restarts: BTreeMap<WorkUnit, u64>,
+    /// Sink connectors: the leader's spread of topic-partitions over tasks.
+    #[serde(default)]
+    pub sink_partitions: BTreeMap<String, SinkPartitions>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
@@ -464,6 +532,9 @@ impl State {
                 if self.task_configs.remove(name).is_some() {
                     dirty.insert(Key::TaskConfigs(name.clone()));
                 }
+                if self.sink_partitions.remove(name).is_some() {
+                    dirty.insert(Key::SinkPartitions(name.clone()));
+                }
 
                 self.remove_units(|u| u.connector() == name, dirty);
                 Response::Applied
@@ -529,7 +600,7 @@ impl State {
                 }
                 for c in sink {
                     let unit = WorkUnit::Task { connector: c.connector.clone(), task: c.task };
-                    match self.check_epoch(&unit, *node, c.epoch) {
+                    match self.check_epoch(&unit, *node, c.epoch).and_then(|()| self.check_sink_owner(c)) {
                         Ok(()) => {
                             self.sink_offsets.insert((c.connector.clone(), c.topic.clone(), c.partition), c.offset);
                             dirty.insert(Key::SinkOffset(c.connector.clone(), c.topic.clone(), c.partition));
@@ -539,6 +610,22 @@ impl State {
                     }
                 }
                 batch_response(applied, rejected)
+            }
+            Command::AssignSinkPartitions { connector, generation, tasks } => {
+                let current = self.task_configs.get(connector).map(|t| t.generation);
+                if !self.connectors.contains_key(connector) {
+                    return Response::Rejected(Rejection::UnknownConnector { name: connector.clone() });
+                }
+                if current != Some(*generation) {
+                    return Response::Rejected(Rejection::StaleGeneration {
+                        connector: connector.clone(),
+                        generation: *generation,
+                    });
+                }
+                self.sink_partitions
+                    .insert(connector.clone(), SinkPartitions { generation: *generation, tasks: tasks.clone() });
+                dirty.insert(Key::SinkPartitions(connector.clone()));
+                Response::Applied
             }
             Command::AlterOffsets { connector, reset, source, sink } => {
                 match self.connectors.get(connector) {
@@ -734,6 +821,26 @@ impl State {
             self.statuses.remove(&unit);
             dirty.insert(Key::Assignment(unit.clone()));
             dirty.insert(Key::Status(unit));
+        }
+    }
+
+    /// A sink offset is current only from the task the partition is spread to (when a spread
+    /// exists: offsets written before the data plane knew partitions are not fenced by it).
+    fn check_sink_owner(&self, c: &SinkOffsetCommit) -> Result<(), Rejection> {
+        let Some(spread) = self.sink_partitions.get(&c.connector) else { return Ok(()) };
+        let owned = spread
+            .tasks
+            .get(c.task as usize)
+            .is_some_and(|tps| tps.iter().any(|tp| tp.topic == c.topic && tp.partition == c.partition));
+        if owned {
+            Ok(())
+        } else {
+            Err(Rejection::PartitionNotOwned {
+                connector: c.connector.clone(),
+                task: c.task,
+                topic: c.topic.clone(),
+                partition: c.partition,
+            })
         }
     }
 

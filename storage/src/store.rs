@@ -424,6 +424,7 @@ fn sm_value(state: &State, key: &Key) -> Option<Vec<u8>> {
         Key::Node(id) => state.nodes.get(id).map(encode_versioned),
         Key::Restart(u) => state.restarts.get(u).map(encode_versioned),
         Key::Logger(l) => state.loggers.get(l).map(encode_versioned),
+        Key::SinkPartitions(c) => state.sink_partitions.get(c).map(encode_versioned),
     }
 }
 
@@ -458,6 +459,9 @@ fn load_kv(state: &mut State, key: &[u8], value: &[u8]) -> Result<(), codec::Cod
         Key::Logger(l) => {
             state.loggers.insert(l, decode_versioned(value)?);
         }
+        Key::SinkPartitions(c) => {
+            state.sink_partitions.insert(c, decode_versioned(value)?);
+        }
     }
     Ok(())
 }
@@ -474,6 +478,7 @@ fn all_keys(state: &State) -> DirtyKeys {
     keys.extend(state.nodes.keys().copied().map(Key::Node));
     keys.extend(state.restarts.keys().cloned().map(Key::Restart));
     keys.extend(state.loggers.keys().cloned().map(Key::Logger));
+    keys.extend(state.sink_partitions.keys().cloned().map(Key::SinkPartitions));
     keys
 }
 

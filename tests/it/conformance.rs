@@ -1686,7 +1686,15 @@ async fn scenario_connector_plugins_list_and_config(c: &mut Cluster) -> Result<(
             .map(|p| (p["class"].as_str().unwrap_or("").into(), p["type"].as_str().unwrap_or("").into()))
             .collect();
         let expected: Vec<(String, String)> =
-            [(FSINK, "sink"), (FSOURCE, "source"), (MOCK_SOURCE, "source"), (MOCK_SINK, "sink")]
+            [
+                (FSINK, "sink"),
+                (FSOURCE, "source"),
+                (MOCK_SOURCE, "source"),
+                (MOCK_SINK, "sink"),
+                ("org.apache.kafka.connect.tools.VerifiableSinkConnector", "sink"),
+                ("org.apache.kafka.connect.tools.VerifiableSourceConnector", "source"),
+                ("org.raftconnect.tools.DatagenSourceConnector", "source"),
+            ]
                 .iter()
                 .map(|(c, t)| (c.to_string(), t.to_string()))
                 .collect();
@@ -1698,7 +1706,7 @@ async fn scenario_connector_plugins_list_and_config(c: &mut Cluster) -> Result<(
         }
         Ok(())
     })()
-    .context("GET /connector-plugins → exactly the FileStream and Mock connectors (default connectorsOnly=true)")?;
+    .context("GET /connector-plugins → exactly the FileStream, Mock, Verifiable and Datagen connectors (default connectorsOnly=true)")?;
     let connectors_only = r.body.clone();
     let r = c.get_reply(&format!("{url}/connector-plugins?connectorsOnly=true")).await?;
     expect_json(&r, 200, &connectors_only).context("GET /connector-plugins?connectorsOnly=true")?;

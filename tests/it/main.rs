@@ -1,10 +1,12 @@
 //! Integration tests: real `raftconnect` processes over real sockets.
 
+mod broker;
 mod harness;
 
 mod bad_input;
 mod cluster;
 mod conformance;
 mod create_during_failover;
+mod dataplane;
 mod openapi;
 mod runtime;

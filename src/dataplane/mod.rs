@@ -1,0 +1,88 @@
+//! The data plane: what moves records between tasks and Kafka. The worker decides which
+//! tasks run here; this module runs one task's data loop on its own thread.
+//!
+//! - `source`: poll → convert → produce (idempotent producer) → offsets committable once the
+//!   broker acknowledged the record, per source partition in order.
+//! - `sink`: assign the partitions the leader spread to the task → seek to the committed
+//!   offsets (or earliest) → convert → `put` → `flush` on the committer's tick → offsets.
+//! - `offsets`: the node's committer, one Raft entry per interval for all tasks here.
+//! - `kafka`: client configs with Kafka Connect's defaults and overrides, metadata.
+
+pub mod kafka;
+pub mod offsets;
+pub mod sink;
+pub mod source;
+
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use raftconnect_storage::model::ConfigMap;
+
+use crate::config::{with_prefix, ConverterSpec, WorkerConfig};
+use crate::connectors::ConnectError;
+use crate::data::{Converter, HeaderConverter};
+use offsets::{OffsetCommitter, TaskKey};
+
+/// What every task on this node shares.
+pub struct DataPlane {
+    pub worker: WorkerConfig,
+    pub committer: Arc<OffsetCommitter>,
+}
+
+/// One task's converters: the connector's own (`key.converter` + `key.converter.*` in its
+/// config) or else the worker's.
+pub struct Converters {
+    pub key: Box<dyn Converter>,
+    pub value: Box<dyn Converter>,
+    pub header: Box<dyn HeaderConverter>,
+}
+
+fn spec(connector: &ConfigMap, key: &str, worker: &ConverterSpec) -> ConverterSpec {
+    match connector.get(key).filter(|c| !c.trim().is_empty()) {
+        Some(class) => {
+            ConverterSpec { class: class.trim().to_string(), config: with_prefix(connector, &format!("{key}.")) }
+        }
+        None => worker.clone(),
+    }
+}
+
+impl Converters {
+    pub fn for_connector(worker: &WorkerConfig, connector: &ConfigMap) -> Result<Self, ConnectError> {
+        let k = spec(connector, "key.converter", &worker.key_converter);
+        let v = spec(connector, "value.converter", &worker.value_converter);
+        let h = spec(connector, "header.converter", &worker.header_converter);
+        let err = |what: &str, e: crate::data::DataError| ConnectError::new(format!("Failed to create {what}: {e}"));
+        Ok(Self {
+            key: crate::data::converter(&k.class, &k.config, true).map_err(|e| err("key converter", e))?,
+            value: crate::data::converter(&v.class, &v.config, false).map_err(|e| err("value converter", e))?,
+            header: crate::data::header_converter(&h.class, &h.config).map_err(|e| err("header converter", e))?,
+        })
+    }
+}
+
+/// `errors.tolerance=all`: records that fail conversion (or, for sources, delivery) are
+/// skipped instead of failing the task.
+pub fn tolerates_errors(connector: &ConfigMap) -> bool {
+    connector.get("errors.tolerance").is_some_and(|v| v.trim().eq_ignore_ascii_case("all"))
+}
+
+/// Everything one task's data loop needs.
+pub struct TaskEnv {
+    pub key: TaskKey,
+    /// The connector's config (converters, client overrides, error tolerance).
+    pub connector_config: ConfigMap,
+    pub task_config: ConfigMap,
+    pub plane: Arc<DataPlane>,
+    /// Set by the supervisor: finish, flush and return.
+    pub stop: Arc<AtomicBool>,
+}
+
+impl TaskEnv {
+    pub fn client_id(&self, kind: &str) -> String {
+        format!("connector-{kind}-{}-{}", self.key.connector, self.key.task)
+    }
+
+    pub fn stopping(&self) -> bool {
+        self.stop.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}

@@ -1,0 +1,268 @@
+//! The node's offset committer: every task on this node deposits its committable offsets here
+//! (a source task: offsets of records the broker acknowledged; a sink task: positions after a
+//! successful flush). Deposits are coalesced per source partition / topic-partition, and
+//! every `offset.flush.interval.ms` the node writes them all in one `CommitOffsets` entry,
+//! each item fenced by its task's epoch. A stopping task commits its own final offsets at once.
+//!
+//! Sink tasks flush on the committer's tick: the committer announces a tick, each sink task
+//! flushes and deposits, and the commit waits (briefly) for them, so what is committed was
+//! flushed at most one interval ago.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use raftconnect_raft::RaftNode;
+use raftconnect_storage::model::{SinkOffsetCommit, SourceOffsetCommit, WorkUnit};
+use raftconnect_storage::{Command, Response};
+use tokio::sync::{watch, Notify};
+
+/// The task a deposit comes from, and the epoch it runs under.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TaskKey {
+    pub connector: String,
+    pub task: u32,
+    pub epoch: u64,
+}
+
+impl TaskKey {
+    pub fn unit(&self) -> WorkUnit {
+        WorkUnit::Task { connector: self.connector.clone(), task: self.task }
+    }
+}
+
+#[derive(Default)]
+struct Pending {
+    /// (task, partition JSON) → offset JSON.
+    source: BTreeMap<(TaskKey, String), String>,
+    /// (task, topic, partition) → next offset.
+    sink: BTreeMap<(TaskKey, String, i32), i64>,
+}
+
+impl Pending {
+    fn is_empty(&self) -> bool {
+        self.source.is_empty() && self.sink.is_empty()
+    }
+
+    /// Split off the entries of one task.
+    fn take_task(&mut self, key: &TaskKey) -> Pending {
+        let mut out = Pending::default();
+        let src: Vec<_> = self.source.keys().filter(|(k, _)| k == key).cloned().collect();
+        for k in src {
+            let v = self.source.remove(&k).expect("listed");
+            out.source.insert(k, v);
+        }
+        let snk: Vec<_> = self.sink.keys().filter(|(k, _, _)| k == key).cloned().collect();
+        for k in snk {
+            let v = self.sink.remove(&k).expect("listed");
+            out.sink.insert(k, v);
+        }
+        out
+    }
+
+    /// Put back entries a failed write carried, unless a newer deposit replaced them.
+    fn restore(&mut self, old: Pending) {
+        for (k, v) in old.source {
+            self.source.entry(k).or_insert(v);
+        }
+        for (k, v) in old.sink {
+            self.sink.entry(k).or_insert(v);
+        }
+    }
+}
+
+/// Counts of what the committer did, for `GET /cluster/worker` and tests.
+#[derive(Debug, Default, Clone, Copy, serde::Serialize)]
+pub struct CommitStats {
+    pub commits: u64,
+    pub items: u64,
+    pub rejected: u64,
+    pub failed_writes: u64,
+}
+
+pub struct OffsetCommitter {
+    node: Arc<RaftNode>,
+    interval: Duration,
+    timeout: Duration,
+    pending: Mutex<Pending>,
+    /// Sink tasks registered for flush ticks: task → last tick it flushed for.
+    sinks: Mutex<HashMap<TaskKey, u64>>,
+    flushed: Notify,
+    tick: watch::Sender<u64>,
+    /// Serializes writes, so a task's final commit never races an older periodic one.
+    write_lock: tokio::sync::Mutex<()>,
+    stats: Mutex<CommitStats>,
+}
+
+impl OffsetCommitter {
+    pub fn new(node: Arc<RaftNode>, interval: Duration, timeout: Duration) -> Arc<Self> {
+        Arc::new(Self {
+            node,
+            interval,
+            timeout,
+            pending: Mutex::new(Pending::default()),
+            sinks: Mutex::new(HashMap::new()),
+            flushed: Notify::new(),
+            tick: watch::channel(0).0,
+            write_lock: tokio::sync::Mutex::new(()),
+            stats: Mutex::new(CommitStats::default()),
+        })
+    }
+
+    pub fn interval(&self) -> Duration {
+        self.interval
+    }
+
+    pub fn stats(&self) -> CommitStats {
+        *self.stats.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn pending(&self) -> std::sync::MutexGuard<'_, Pending> {
+        self.pending.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Committable source offsets of a task (canonical partition JSON → offset JSON).
+    pub fn deposit_source(&self, task: &TaskKey, offsets: impl IntoIterator<Item = (String, String)>) {
+        let mut p = self.pending();
+        for (partition, offset) in offsets {
+            p.source.insert((task.clone(), partition), offset);
+        }
+    }
+
+    /// Flushed sink positions of a task (topic, partition → next offset).
+    pub fn deposit_sink(&self, task: &TaskKey, positions: impl IntoIterator<Item = (String, i32, i64)>) {
+        let mut p = self.pending();
+        for (topic, partition, offset) in positions {
+            p.sink.insert((task.clone(), topic, partition), offset);
+        }
+    }
+
+    /// A sink task takes part in flush ticks from now on; returns the tick receiver.
+    pub fn register_sink(&self, task: &TaskKey) -> watch::Receiver<u64> {
+        let rx = self.tick.subscribe();
+        self.sinks.lock().unwrap_or_else(|p| p.into_inner()).insert(task.clone(), *rx.borrow());
+        rx
+    }
+
+    pub fn unregister_sink(&self, task: &TaskKey) {
+        self.sinks.lock().unwrap_or_else(|p| p.into_inner()).remove(task);
+        self.flushed.notify_waiters();
+    }
+
+    /// A sink task flushed (and deposited) for `tick`.
+    pub fn sink_flushed(&self, task: &TaskKey, tick: u64) {
+        if let Some(t) = self.sinks.lock().unwrap_or_else(|p| p.into_inner()).get_mut(task) {
+            *t = (*t).max(tick);
+        }
+        self.flushed.notify_waiters();
+    }
+
+    /// Periodic commits, until the process ends.
+    pub async fn run(self: Arc<Self>) {
+        let mut ticker = tokio::time::interval(self.interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            let has_sinks = !self.sinks.lock().unwrap_or_else(|p| p.into_inner()).is_empty();
+            if has_sinks {
+                let n = *self.tick.borrow() + 1;
+                self.tick.send_replace(n);
+                self.wait_for_sinks(n).await;
+            }
+            let batch = std::mem::take(&mut *self.pending());
+            if !batch.is_empty() {
+                self.write(batch).await;
+            }
+        }
+    }
+
+    /// Wait (at most a fraction of the interval) until every registered sink flushed for `tick`.
+    async fn wait_for_sinks(&self, tick: u64) {
+        let deadline = tokio::time::Instant::now() + (self.interval / 2).min(self.timeout);
+        loop {
+            let notified = self.flushed.notified();
+            let done = self.sinks.lock().unwrap_or_else(|p| p.into_inner()).values().all(|t| *t >= tick);
+            if done || tokio::time::timeout_at(deadline, notified).await.is_err() {
+                return;
+            }
+        }
+    }
+
+    /// The final commit of a stopping task: its pending offsets, written now.
+    pub async fn commit_task(&self, task: &TaskKey) -> bool {
+        let batch = self.pending().take_task(task);
+        if batch.is_empty() {
+            return true;
+        }
+        match tokio::time::timeout(self.timeout, self.write(batch)).await {
+            Ok(ok) => ok,
+            Err(_) => {
+                tracing::warn!(
+                    connector = %task.connector,
+                    task = task.task,
+                    "Timed out waiting to flush offsets to storage; will try again on next flush interval with latest offsets"
+                );
+                false
+            }
+        }
+    }
+
+    /// Write one batch; on a failed write the entries go back (newer deposits win).
+    async fn write(&self, batch: Pending) -> bool {
+        let _serial = self.write_lock.lock().await;
+        let source: Vec<SourceOffsetCommit> = batch
+            .source
+            .iter()
+            .map(|((t, partition), offset)| SourceOffsetCommit {
+                connector: t.connector.clone(),
+                task: t.task,
+                epoch: t.epoch,
+                partition: partition.clone(),
+                offset: offset.clone(),
+            })
+            .collect();
+        let sink: Vec<SinkOffsetCommit> = batch
+            .sink
+            .iter()
+            .map(|((t, topic, partition), offset)| SinkOffsetCommit {
+                connector: t.connector.clone(),
+                task: t.task,
+                epoch: t.epoch,
+                topic: topic.clone(),
+                partition: *partition,
+                offset: *offset,
+            })
+            .collect();
+        let items = (source.len() + sink.len()) as u64;
+        let cmd = Command::CommitOffsets { node: self.node.id, source, sink };
+        match self.node.write(cmd).await {
+            Ok(o) => {
+                let rejected = match &o.response {
+                    Response::Applied => 0,
+                    Response::Rejected(r) => {
+                        tracing::info!(reason = %r, "Offset commit rejected (the task moved or stopped).");
+                        items
+                    }
+                    Response::PartiallyApplied { rejected, .. } => {
+                        for r in rejected {
+                            tracing::info!(reason = %r, "Offset commit item rejected (the task moved or stopped).");
+                        }
+                        rejected.len() as u64
+                    }
+                };
+                let mut s = self.stats.lock().unwrap_or_else(|p| p.into_inner());
+                s.commits += 1;
+                s.items += items;
+                s.rejected += rejected;
+                tracing::debug!(index = o.index, items, rejected, "Committed offsets.");
+                true
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, items, "Could not commit offsets; they are kept for the next attempt.");
+                self.stats.lock().unwrap_or_else(|p| p.into_inner()).failed_writes += 1;
+                self.pending().restore(batch);
+                false
+            }
+        }
+    }
+}

@@ -1,0 +1,148 @@
+//! The real Kafka-protocol broker for data-plane tests: nisshi (kafka-broker.md), one per test
+//! on a free port, installed by `scripts/broker.sh install` (which `scripts/test.sh` runs).
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use rdkafka::{Message, Offset, TopicPartitionList};
+
+use crate::harness::free_port;
+
+/// The broker binary: `$NISSHI_BIN`, else where `scripts/broker.sh install` puts it.
+fn binary() -> anyhow::Result<PathBuf> {
+    if let Ok(p) = std::env::var("NISSHI_BIN") {
+        return Ok(PathBuf::from(p));
+    }
+    let root = std::env::var("NISSHI_ROOT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".local/nisshi"));
+    let bin = root.join("bin/nisshi");
+    if !bin.exists() {
+        bail!("the broker is not installed at {}: run scripts/broker.sh install (scripts/test.sh does)", bin.display());
+    }
+    Ok(bin)
+}
+
+pub struct Broker {
+    child: Child,
+    pub port: u16,
+    bin: PathBuf,
+    pub log: PathBuf,
+}
+
+/// One record read back from a topic.
+#[derive(Debug, Clone)]
+pub struct Read {
+    pub partition: i32,
+    pub key: Option<Vec<u8>>,
+    pub value: Option<Vec<u8>>,
+}
+
+impl Broker {
+    pub fn start(dir: &Path) -> anyhow::Result<Self> {
+        let bin = binary()?;
+        let port = free_port();
+        let url = format!("tcp://127.0.0.1:{port}");
+        let log = dir.join(format!("broker-{port}.log"));
+        let out = std::fs::File::create(&log)?;
+        let child = Command::new(&bin)
+            .args(["broker", "--listener-url", &url, "--advertised-listener-url", &url])
+            .args(["--storage-engine", "memory://nisshi/"])
+            .stdin(Stdio::null())
+            .stdout(out.try_clone()?)
+            .stderr(out)
+            .spawn()
+            .with_context(|| format!("spawn {}", bin.display()))?;
+        let b = Broker { child, port, bin, log };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if Instant::now() > deadline {
+                bail!("broker did not listen on {port}: {}", std::fs::read_to_string(&b.log).unwrap_or_default());
+            }
+            // Polling a port until the broker listens; the state waited on is the open port.
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        Ok(b)
+    }
+
+    pub fn bootstrap(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    pub fn create_topic(&self, name: &str, partitions: u32) -> anyhow::Result<()> {
+        let out = Command::new(&self.bin)
+            .args(["topic", "create", "--broker", &format!("tcp://127.0.0.1:{}", self.port)])
+            .args(["--partitions", &partitions.to_string(), name])
+            .output()?;
+        if !out.status.success() {
+            bail!(
+                "topic create {name}: {}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        Ok(())
+    }
+
+    /// Produce values (no key) to one partition, waiting for every acknowledgement.
+    pub fn produce(&self, topic: &str, partition: i32, values: &[String]) -> anyhow::Result<()> {
+        let p: BaseProducer = ClientConfig::new().set("bootstrap.servers", self.bootstrap()).create()?;
+        for v in values {
+            let rec = BaseRecord::<(), str>::to(topic).payload(v.as_str()).partition(partition);
+            p.send(rec).map_err(|(e, _)| e)?;
+            p.poll(Duration::ZERO);
+        }
+        p.flush(Duration::from_secs(30))?;
+        Ok(())
+    }
+
+    /// Every record of `topic` (all `partitions`), read from the beginning until `expected`
+    /// records were seen or the deadline passed.
+    pub fn read_all(
+        &self,
+        topic: &str,
+        partitions: i32,
+        expected: usize,
+        timeout: Duration,
+    ) -> anyhow::Result<Vec<Read>> {
+        let c: BaseConsumer = ClientConfig::new()
+            .set("bootstrap.servers", self.bootstrap())
+            .set("group.id", "raftconnect-test-reader")
+            .set("enable.auto.commit", "false")
+            .set("queued.min.messages", "1000000")
+            .create()?;
+        let mut tpl = TopicPartitionList::new();
+        for p in 0..partitions {
+            tpl.add_partition_offset(topic, p, Offset::Beginning)?;
+        }
+        c.assign(&tpl)?;
+        let deadline = Instant::now() + timeout;
+        let mut out = Vec::with_capacity(expected);
+        while out.len() < expected {
+            if Instant::now() > deadline {
+                bail!("read {} of {expected} records of {topic} before the deadline", out.len());
+            }
+            if let Some(m) = c.poll(Duration::from_millis(100)) {
+                let m = m?;
+                out.push(Read {
+                    partition: m.partition(),
+                    key: m.key().map(<[u8]>::to_vec),
+                    value: m.payload().map(<[u8]>::to_vec),
+                });
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
