@@ -181,3 +181,38 @@ pub fn topic_partitions(
     out.sort();
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::parse_properties;
+
+    #[test]
+    fn client_settings_precedence_runtime_then_worker_then_connector() {
+        let worker = WorkerConfig::from_props(&parse_properties(
+            "bootstrap.servers=b:1\nproducer.linger.ms=20\nproducer.compression.type=lz4\nproducer.max.block.ms=9\n\
+             consumer.fetch.min.bytes=7\nconsumer.enable.auto.commit=true\n",
+        ))
+        .unwrap();
+        let connector: ConfigMap = [
+            ("producer.override.compression.type", "gzip"),
+            ("consumer.override.fetch.min.bytes", "9"),
+            ("consumer.override.enable.auto.commit", "true"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let p = producer_config(&worker, &connector, "connector-producer-c-0");
+        assert_eq!(p.get("bootstrap.servers"), Some("b:1"));
+        assert_eq!(p.get("enable.idempotence"), Some("true"));
+        assert_eq!(p.get("linger.ms"), Some("20"), "worker producer.* over the runtime default");
+        assert_eq!(p.get("compression.type"), Some("gzip"), "connector producer.override.* over the worker");
+        assert_eq!(p.get("max.block.ms"), None, "Java-only settings are dropped");
+        assert_eq!(p.get("client.id"), Some("connector-producer-c-0"));
+        let c = consumer_config(&worker, "c", &connector, "connector-consumer-c-0");
+        assert_eq!(c.get("group.id"), Some("connect-c"));
+        assert_eq!(c.get("fetch.min.bytes"), Some("9"));
+        assert_eq!(c.get("auto.offset.reset"), Some("earliest"));
+        assert_eq!(c.get("enable.auto.commit"), Some("false"), "offsets live in Raft, never in Kafka");
+    }
+}

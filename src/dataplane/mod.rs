@@ -86,3 +86,36 @@ impl TaskEnv {
         self.stop.load(std::sync::atomic::Ordering::Relaxed)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::{Schema, Value};
+
+    #[test]
+    fn converters_come_from_the_connector_else_the_worker() {
+        let worker = WorkerConfig::default();
+        // Worker default: JsonConverter with schemas.
+        let c = Converters::for_connector(&worker, &ConfigMap::new()).unwrap();
+        let v = c.value.from_connect("t", Some(&Schema::string()), &Value::String("x".into())).unwrap();
+        assert_eq!(v.as_deref(), Some(&br#"{"schema":{"type":"string","optional":false},"payload":"x"}"#[..]));
+        // The connector's own converter and its sub-configs.
+        let cfg: ConfigMap = [
+            ("value.converter", "org.apache.kafka.connect.json.JsonConverter"),
+            ("value.converter.schemas.enable", "false"),
+            ("key.converter", "org.apache.kafka.connect.storage.StringConverter"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let c = Converters::for_connector(&worker, &cfg).unwrap();
+        let v = c.value.from_connect("t", Some(&Schema::string()), &Value::String("x".into())).unwrap();
+        assert_eq!(v.as_deref(), Some(&br#""x""#[..]));
+        let k = c.key.from_connect("t", Some(&Schema::string()), &Value::String("k".into())).unwrap();
+        assert_eq!(k.as_deref(), Some(&b"k"[..]));
+        // An unknown class fails the task with a clear message.
+        let bad: ConfigMap = [("value.converter".to_string(), "com.example.Nope".to_string())].into_iter().collect();
+        let err = Converters::for_connector(&worker, &bad).err().expect("unknown converter");
+        assert!(err.message.contains("com.example.Nope"), "{}", err.message);
+    }
+}

@@ -930,6 +930,59 @@ mod tests {
     }
 
     #[test]
+    fn sink_partition_spread_is_per_generation_and_fences_sink_commits() {
+        let mut s = with_assigned_task();
+        let tp = |t: &str, p: i32| TopicPartition { topic: t.into(), partition: p };
+        let (r, _) =
+            apply_at(&mut s, 5, Command::PutTaskConfigs { connector: "c".into(), epoch: 3, configs: vec![cfg(&[])] });
+        assert_eq!(r, Response::Applied);
+        // A spread for other task configs is stale.
+        let (r, _) = apply_at(
+            &mut s,
+            6,
+            Command::AssignSinkPartitions { connector: "c".into(), generation: 4, tasks: vec![vec![tp("t", 0)]] },
+        );
+        assert_eq!(r, Response::Rejected(Rejection::StaleGeneration { connector: "c".into(), generation: 4 }));
+        let (r, dirty) = apply_at(
+            &mut s,
+            7,
+            Command::AssignSinkPartitions { connector: "c".into(), generation: 5, tasks: vec![vec![tp("t", 0)]] },
+        );
+        assert_eq!(r, Response::Applied);
+        assert!(dirty.contains(&Key::SinkPartitions("c".into())));
+        assert_eq!(s.sink_partitions["c"].of_task(5, 0), Some(&[tp("t", 0)][..]));
+        assert_eq!(s.sink_partitions["c"].of_task(4, 0), None);
+        // Task 0 (epoch 2) may commit t-0 but not t-1, which is not spread to it.
+        let (r, _) = apply_at(
+            &mut s,
+            8,
+            Command::CommitOffsets {
+                node: 1,
+                source: vec![],
+                sink: vec![sink("c", 0, 2, "t", 0, 5), sink("c", 0, 2, "t", 1, 9)],
+            },
+        );
+        assert_eq!(
+            r,
+            Response::PartiallyApplied {
+                applied: 1,
+                rejected: vec![Rejection::PartitionNotOwned {
+                    connector: "c".into(),
+                    task: 0,
+                    topic: "t".into(),
+                    partition: 1
+                }]
+            }
+        );
+        assert_eq!(s.sink_offsets.get(&("c".into(), "t".into(), 0)), Some(&5));
+        assert_eq!(s.sink_offsets.get(&("c".into(), "t".into(), 1)), None);
+        // Deleting the connector removes its spread.
+        let (r, dirty) = apply_at(&mut s, 9, Command::DeleteConnector { name: "c".into() });
+        assert_eq!(r, Response::Applied);
+        assert!(s.sink_partitions.is_empty() && dirty.contains(&Key::SinkPartitions("c".into())));
+    }
+
+    #[test]
     fn offset_commit_with_stale_epoch_or_wrong_node_is_rejected() {
         let mut s = with_assigned_task();
         apply_at(
