@@ -163,7 +163,9 @@ pub async fn start(opts: NodeOptions) -> Result<RunningNode, NodeError> {
     let plane =
         Arc::new(crate::dataplane::DataPlane { worker: opts.worker_config.clone(), committer: committer.clone() });
     let worker = Worker::new(node.clone(), opts.runtime.worker.clone(), plane);
-    let app = crate::rest::router(node.clone(), opts.logs.clone(), worker.stats.clone());
+    let kafka_cluster_id = Arc::new(std::sync::OnceLock::new());
+    tokio::spawn(read_kafka_cluster_id(opts.worker_config.clone(), kafka_cluster_id.clone()));
+    let app = crate::rest::router(node.clone(), opts.logs.clone(), worker.stats.clone(), kafka_cluster_id);
     let server = tokio::spawn(async move {
         axum::serve(listener, app)
             .with_graceful_shutdown(async move {
@@ -199,6 +201,25 @@ pub async fn start(opts: NodeOptions) -> Result<RunningNode, NodeError> {
         worker_task,
         stop_timeout: opts.runtime.worker.stop_timeout + opts.worker_config.offset_flush_timeout,
     })
+}
+
+/// Read the broker's cluster id for `GET /` (Kafka Connect shows it there); retried every
+/// 30 s with a fresh client until the broker answers.
+async fn read_kafka_cluster_id(worker: crate::config::WorkerConfig, out: Arc<std::sync::OnceLock<String>>) {
+    loop {
+        let w = worker.clone();
+        let id = tokio::task::spawn_blocking(move || {
+            let client = crate::dataplane::kafka::metadata_client(&w).ok()?;
+            rdkafka::consumer::Consumer::client(&client).fetch_cluster_id(Duration::from_secs(5))
+        })
+        .await;
+        if let Ok(Some(id)) = id {
+            tracing::info!(kafka_cluster_id = %id, bootstrap = %worker.bootstrap_servers, "Connected to the Kafka cluster.");
+            let _ = out.set(id);
+            return;
+        }
+        tokio::time::sleep(Duration::from_secs(30)).await;
+    }
 }
 
 async fn join_cluster(node: &Arc<RaftNode>, opts: &NodeOptions) -> Result<(), NodeError> {

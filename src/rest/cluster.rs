@@ -34,7 +34,7 @@ async fn root(State(s): State<AppState>) -> Json<serde_json::Value> {
     Json(json!({
         "version": env!("CARGO_PKG_VERSION"),
         "commit": option_env!("RAFTCONNECT_COMMIT").unwrap_or("unknown"),
-        "kafka_cluster_id": serde_json::Value::Null,
+        "kafka_cluster_id": s.kafka_cluster_id.get(),
         "raft_cluster": s.node.settings.cluster_name,
         "node_id": m.id,
     }))

@@ -31,6 +31,8 @@ pub struct AppState {
     pub node: Arc<RaftNode>,
     pub logs: Arc<crate::logging::LogControl>,
     pub worker: Arc<crate::worker::WorkerStats>,
+    /// The broker's cluster id, once the node has read it (`GET /`).
+    pub kafka_cluster_id: Arc<std::sync::OnceLock<String>>,
 }
 
 /// An error answered as Kafka Connect does.
@@ -129,8 +131,9 @@ pub fn router(
     node: Arc<RaftNode>,
     logs: Arc<crate::logging::LogControl>,
     worker: Arc<crate::worker::WorkerStats>,
+    kafka_cluster_id: Arc<std::sync::OnceLock<String>>,
 ) -> axum::Router {
-    let state = AppState { node: node.clone(), logs, worker };
+    let state = AppState { node: node.clone(), logs, worker, kafka_cluster_id };
     let rest = cluster::routes()
         .merge(connectors::routes())
         .merge(plugins::routes())

@@ -168,6 +168,11 @@ async fn the_default_json_converter_writes_kafka_connects_envelope_byte_for_byte
             "values: {values:?}"
         );
         ensure!(got.iter().all(|r| r.key.is_none()), "FileStreamSource records have no key");
+        // GET / names the Kafka cluster, as Kafka Connect's does.
+        c.get_until(&format!("{}/", c.url(1)), "GET / with the broker's kafka_cluster_id", |r| {
+            r.body["kafka_cluster_id"].as_str().is_some_and(|id| !id.is_empty())
+        })
+        .await?;
         Ok(())
     }
     .await;
