@@ -89,7 +89,8 @@ pub struct OffsetCommitter {
     sinks: Mutex<HashMap<TaskKey, u64>>,
     flushed: Notify,
     tick: watch::Sender<u64>,
-    /// Serializes writes, so a task's final commit never races an older periodic one.
+    /// Serializes taking and writing batches, so a task's final commit never races an older
+    /// periodic one, and a failed write's items go back before newer ones are taken.
     write_lock: tokio::sync::Mutex<()>,
     stats: Mutex<CommitStats>,
 }
@@ -169,6 +170,9 @@ impl OffsetCommitter {
                 self.tick.send_replace(n);
                 self.wait_for_sinks(n).await;
             }
+            // Take under the write lock: a failed write restores its items before anyone else
+            // takes newer ones, so an offset never goes back.
+            let _serial = self.write_lock.lock().await;
             let batch = std::mem::take(&mut *self.pending());
             if !batch.is_empty() {
                 self.write(batch).await;
@@ -190,11 +194,12 @@ impl OffsetCommitter {
 
     /// The final commit of a stopping task: its pending offsets, written now.
     pub async fn commit_task(&self, task: &TaskKey) -> bool {
-        let batch = self.pending().take_task(task);
-        if batch.is_empty() {
-            return true;
-        }
-        match tokio::time::timeout(self.timeout, self.write(batch)).await {
+        let final_commit = async {
+            let _serial = self.write_lock.lock().await;
+            let batch = self.pending().take_task(task);
+            batch.is_empty() || self.write(batch).await
+        };
+        match tokio::time::timeout(self.timeout, final_commit).await {
             Ok(ok) => ok,
             Err(_) => {
                 tracing::warn!(
@@ -207,9 +212,9 @@ impl OffsetCommitter {
         }
     }
 
-    /// Write one batch; on a failed write the entries go back (newer deposits win).
+    /// Write one batch (the caller holds the write lock); on a failed write the entries go
+    /// back (newer deposits win).
     async fn write(&self, batch: Pending) -> bool {
-        let _serial = self.write_lock.lock().await;
         let source: Vec<SourceOffsetCommit> = batch
             .source
             .iter()
@@ -264,5 +269,33 @@ impl OffsetCommitter {
                 false
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(task: u32) -> TaskKey {
+        TaskKey { connector: "c".into(), task, epoch: 7 }
+    }
+
+    #[test]
+    fn pending_is_coalesced_split_per_task_and_restored_without_going_back() {
+        let mut p = Pending::default();
+        p.source.insert((key(0), "p".into()), "1".into());
+        p.source.insert((key(0), "p".into()), "2".into());
+        p.sink.insert((key(1), "t".into(), 0), 5);
+        assert_eq!(p.source.len(), 1, "one entry per partition: the newest");
+        let t0 = p.take_task(&key(0));
+        assert_eq!(t0.source.get(&(key(0), "p".into())), Some(&"2".to_string()));
+        assert!(t0.sink.is_empty() && p.source.is_empty() && p.sink.len() == 1);
+        // A failed write's items come back, unless a newer deposit replaced them meanwhile.
+        let failed = std::mem::take(&mut p);
+        p.sink.insert((key(1), "t".into(), 0), 9);
+        p.restore(failed);
+        assert_eq!(p.sink.get(&(key(1), "t".into(), 0)), Some(&9));
+        p.restore(t0);
+        assert_eq!(p.source.get(&(key(0), "p".into())), Some(&"2".to_string()));
     }
 }
