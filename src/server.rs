@@ -160,8 +160,13 @@ pub async fn start(opts: NodeOptions) -> Result<RunningNode, NodeError> {
         opts.worker_config.offset_flush_interval,
         opts.worker_config.offset_flush_timeout,
     );
-    let plane =
-        Arc::new(crate::dataplane::DataPlane { worker: opts.worker_config.clone(), committer: committer.clone() });
+    let producers = crate::dataplane::kafka::ProducerPool::new(opts.worker_config.clone());
+    producers.refill();
+    let plane = Arc::new(crate::dataplane::DataPlane {
+        worker: opts.worker_config.clone(),
+        committer: committer.clone(),
+        producers,
+    });
     let worker = Worker::new(node.clone(), opts.runtime.worker.clone(), plane);
     let kafka_cluster_id = Arc::new(std::sync::OnceLock::new());
     tokio::spawn(read_kafka_cluster_id(opts.worker_config.clone(), kafka_cluster_id.clone()));

@@ -17,8 +17,8 @@ use raftconnect_storage::model::ConfigMap;
 use serde_json::json;
 
 use super::{
-    now_ms, ConnectError, ConnectorInstance, Lifecycle, SourcePartition, SourceRecord, SourceTask, SourceTaskContext,
-    Task,
+    now_ms, ConnectError, ConnectorInstance, Lifecycle, SourceOffset, SourcePartition, SourceRecord, SourceTask,
+    SourceTaskContext, Task,
 };
 use crate::data::{Schema, Value};
 
@@ -131,7 +131,7 @@ impl SourceTask for DatagenTask {
             let value = format!("{seq:0>width$}", width = self.size);
             let mut r = SourceRecord::new(
                 &self.partition,
-                json!({ "seq": seq }),
+                SourceOffset::Counter("seq", seq as i64),
                 &self.topic,
                 Some(Schema::string()),
                 Value::String(value),

@@ -18,8 +18,8 @@ use std::time::Duration;
 use raftconnect_storage::model::ConfigMap;
 
 use super::{
-    ConnectError, ConnectorInstance, Lifecycle, SinkRecord, SinkTask, SourcePartition, SourceRecord, SourceTask,
-    SourceTaskContext, Task,
+    ConnectError, ConnectorInstance, Lifecycle, SinkRecord, SinkTask, SourceOffset, SourcePartition, SourceRecord,
+    SourceTask, SourceTaskContext, Task,
 };
 use crate::data::{Schema, Value};
 
@@ -28,7 +28,7 @@ use crate::data::{Schema, Value};
 const IDLE_WAIT: Duration = Duration::from_millis(100);
 /// Bytes read per `read` call.
 const READ_CHUNK: usize = 256 * 1024;
-/// The sink writes its buffer out once it holds this much.
+/// Within a batch, the sink writes its buffer out once it holds this much.
 const SINK_BUFFER: usize = 256 * 1024;
 
 #[derive(Default)]
@@ -220,9 +220,9 @@ impl SourceTask for FileSourceTask {
                 let offset = match &mut self.position {
                     Some(p) => {
                         *p += consumed as u64;
-                        serde_json::json!({ "position": *p })
+                        SourceOffset::Counter("position", *p as i64)
                     }
-                    None => serde_json::Value::Null,
+                    None => SourceOffset::Json(serde_json::Value::Null),
                 };
                 let mut r = SourceRecord::new(
                     &self.partition,
@@ -326,7 +326,9 @@ impl SinkTask for FileSinkTask {
                 self.write_out()?;
             }
         }
-        Ok(())
+        // Like Kafka Connect's println per record, the batch reaches the file now (one write
+        // for the batch), not at the next flush.
+        self.write_out()
     }
 
     fn flush(&mut self) -> Result<(), ConnectError> {
@@ -381,7 +383,7 @@ mod tests {
             .iter()
             .map(|r| {
                 let Value::String(s) = &r.value else { panic!("not a string") };
-                (s.clone(), r.source_offset["position"].as_u64().unwrap())
+                (s.clone(), r.source_offset.get_i64("position").unwrap() as u64)
             })
             .collect()
     }

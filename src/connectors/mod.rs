@@ -78,11 +78,51 @@ impl SourceTaskContext {
 /// one partition.
 pub type SourcePartition = std::sync::Arc<str>;
 
+/// A source offset (Kafka Connect's `Map<String, ?>`). Most connectors count: `Counter` is
+/// the one-field map `{"<key>": n}` without building a JSON map per record.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SourceOffset {
+    Counter(&'static str, i64),
+    Json(serde_json::Value),
+}
+
+impl SourceOffset {
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            SourceOffset::Counter(k, n) => serde_json::json!({ *k: n }),
+            SourceOffset::Json(v) => v.clone(),
+        }
+    }
+
+    /// The canonical JSON text the state keeps.
+    pub fn canonical(&self) -> String {
+        match self {
+            SourceOffset::Counter(k, n) => {
+                format!("{{{}:{n}}}", serde_json::Value::String((*k).to_string()))
+            }
+            SourceOffset::Json(v) => raftconnect_storage::model::canonical_json(v),
+        }
+    }
+
+    /// No offset (records that cannot be resumed from, like stdin's).
+    pub fn is_null(&self) -> bool {
+        matches!(self, SourceOffset::Json(serde_json::Value::Null))
+    }
+
+    /// The integer under `key`.
+    pub fn get_i64(&self, key: &str) -> Option<i64> {
+        match self {
+            SourceOffset::Counter(k, n) => (*k == key).then_some(*n),
+            SourceOffset::Json(v) => v.get(key).and_then(serde_json::Value::as_i64),
+        }
+    }
+}
+
 /// Kafka Connect's `SourceRecord`.
 #[derive(Clone, Debug)]
 pub struct SourceRecord {
     pub source_partition: SourcePartition,
-    pub source_offset: serde_json::Value,
+    pub source_offset: SourceOffset,
     pub topic: std::sync::Arc<str>,
     pub kafka_partition: Option<i32>,
     pub key_schema: Option<Schema>,
@@ -97,7 +137,7 @@ impl SourceRecord {
     /// A record with a value only (no key, headers or timestamp).
     pub fn new(
         partition: &SourcePartition,
-        offset: serde_json::Value,
+        offset: SourceOffset,
         topic: &std::sync::Arc<str>,
         schema: Option<Schema>,
         value: Value,
@@ -133,7 +173,7 @@ pub trait SourceTask: Send {
         false
     }
     /// A record was acknowledged by the broker (`commitRecord`).
-    fn commit_record(&mut self, _partition: &str, _offset: &serde_json::Value) {}
+    fn commit_record(&mut self, _partition: &str, _offset: &SourceOffset) {}
     /// Offsets up to the acknowledged records were committed (`commit`).
     fn commit(&mut self) {}
     fn stop(&mut self) {}

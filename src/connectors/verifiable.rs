@@ -21,8 +21,8 @@ use raftconnect_storage::model::ConfigMap;
 use serde_json::json;
 
 use super::{
-    now_ms, ConnectError, ConnectorInstance, Lifecycle, SinkRecord, SinkTask, SourcePartition, SourceRecord,
-    SourceTask, SourceTaskContext, Task,
+    now_ms, ConnectError, ConnectorInstance, Lifecycle, SinkRecord, SinkTask, SourceOffset, SourcePartition,
+    SourceRecord, SourceTask, SourceTaskContext, Task,
 };
 use crate::data::{Field, Schema, Value};
 
@@ -196,7 +196,13 @@ impl SourceTask for VerifiableSourceTask {
             } else {
                 (Schema::int64(), Value::Int64(seqno))
             };
-            let mut r = SourceRecord::new(&self.partition, json!({ "seqno": seqno }), &self.topic, Some(schema), value);
+            let mut r = SourceRecord::new(
+                &self.partition,
+                SourceOffset::Counter("seqno", seqno),
+                &self.topic,
+                Some(schema),
+                value,
+            );
             r.key_schema = Some(Schema::int32());
             r.key = Value::Int32(self.id);
             r.timestamp = Some(now);
@@ -209,8 +215,8 @@ impl SourceTask for VerifiableSourceTask {
         true
     }
 
-    fn commit_record(&mut self, _partition: &str, offset: &serde_json::Value) {
-        let Some(seqno) = offset.get("seqno").and_then(|s| s.as_i64()) else { return };
+    fn commit_record(&mut self, _partition: &str, offset: &SourceOffset) {
+        let Some(seqno) = offset.get_i64("seqno") else { return };
         let mut data = self.data(seqno, now_ms());
         data["committed"] = json!(true);
         self.out.line(&data);
@@ -333,7 +339,7 @@ mod tests {
         assert_eq!(records.len(), 1000);
         assert_eq!(records[0].value, Value::Int64(42));
         assert_eq!(records[0].key, Value::Int32(1));
-        assert_eq!(records[0].source_offset, json!({"seqno": 42}));
+        assert_eq!(records[0].source_offset.to_json(), json!({"seqno": 42}));
         t.commit_record(&records[0].source_partition, &records[0].source_offset);
         let text = std::fs::read_to_string(&out).unwrap();
         let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();

@@ -3,7 +3,7 @@
 //! connector `producer.override.` / `consumer.override.`.
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use raftconnect_storage::model::{ConfigMap, TopicPartition};
@@ -11,7 +11,7 @@ use rdkafka::client::ClientContext;
 use rdkafka::config::{ClientConfig, RDKafkaLogLevel};
 use rdkafka::consumer::{BaseConsumer, ConsumerContext};
 use rdkafka::error::KafkaError;
-use rdkafka::producer::{DeliveryResult, ProducerContext};
+use rdkafka::producer::{DeliveryResult, Producer, ProducerContext};
 use rdkafka::Message;
 
 use crate::config::{with_prefix, WorkerConfig};
@@ -31,34 +31,29 @@ const JAVA_ONLY: &[&str] = &[
     "partitioner.class",
 ];
 
-/// Logs librdkafka's lines through tracing, under the task's fields.
+/// librdkafka's log lines, through tracing with the client's name.
+fn log_line(client: &str, level: RDKafkaLogLevel, fac: &str, msg: &str) {
+    match level {
+        RDKafkaLogLevel::Emerg | RDKafkaLogLevel::Alert | RDKafkaLogLevel::Critical | RDKafkaLogLevel::Error => {
+            tracing::error!(target: "librdkafka", client, facility = fac, "{msg}")
+        }
+        RDKafkaLogLevel::Warning => tracing::warn!(target: "librdkafka", client, facility = fac, "{msg}"),
+        RDKafkaLogLevel::Notice | RDKafkaLogLevel::Info => {
+            tracing::info!(target: "librdkafka", client, facility = fac, "{msg}")
+        }
+        RDKafkaLogLevel::Debug => tracing::debug!(target: "librdkafka", client, facility = fac, "{msg}"),
+    }
+}
+
+/// Logs librdkafka's lines through tracing, under the client's name.
 #[derive(Clone)]
 pub struct LogContext {
     pub client: String,
 }
 
-impl LogContext {
-    fn log_line(&self, level: RDKafkaLogLevel, fac: &str, msg: &str) {
-        match level {
-            RDKafkaLogLevel::Emerg | RDKafkaLogLevel::Alert | RDKafkaLogLevel::Critical | RDKafkaLogLevel::Error => {
-                tracing::error!(target: "librdkafka", client = %self.client, facility = fac, "{msg}")
-            }
-            RDKafkaLogLevel::Warning => {
-                tracing::warn!(target: "librdkafka", client = %self.client, facility = fac, "{msg}")
-            }
-            RDKafkaLogLevel::Notice | RDKafkaLogLevel::Info => {
-                tracing::info!(target: "librdkafka", client = %self.client, facility = fac, "{msg}")
-            }
-            RDKafkaLogLevel::Debug => {
-                tracing::debug!(target: "librdkafka", client = %self.client, facility = fac, "{msg}")
-            }
-        }
-    }
-}
-
 impl ClientContext for LogContext {
     fn log(&self, level: RDKafkaLogLevel, fac: &str, log_message: &str) {
-        self.log_line(level, fac, log_message);
+        log_line(&self.client, level, fac, log_message);
     }
 
     fn error(&self, error: KafkaError, reason: &str) {
@@ -72,18 +67,92 @@ impl ConsumerContext for LogContext {}
 pub type Ack = (u64, Option<String>);
 
 /// A producer context that collects delivery reports; `poll` runs them on the task's thread.
+/// Its client name changes when a spare producer is handed to a task.
 pub struct AckContext {
-    pub log: LogContext,
+    pub client: Mutex<String>,
     pub acks: Mutex<Vec<Ack>>,
+}
+
+impl AckContext {
+    pub fn new(client: &str) -> Self {
+        Self { client: Mutex::new(client.to_string()), acks: Mutex::default() }
+    }
+
+    fn client(&self) -> String {
+        self.client.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
 }
 
 impl ClientContext for AckContext {
     fn log(&self, level: RDKafkaLogLevel, fac: &str, log_message: &str) {
-        self.log.log_line(level, fac, log_message);
+        log_line(&self.client(), level, fac, log_message);
     }
 
     fn error(&self, error: KafkaError, reason: &str) {
-        self.log.error(error, reason);
+        tracing::warn!(target: "librdkafka", client = %self.client(), error = %error, "{reason}");
+    }
+}
+
+pub type TaskProducer = rdkafka::producer::BaseProducer<AckContext>;
+
+/// One idle producer with the worker's default producer settings, kept ready for the next
+/// source task. An idempotent producer waits about half a second for its producer id (a fixed
+/// librdkafka timer) before it sends anything; a task that takes the spare does not, which
+/// shortens every source task start, failover included.
+pub struct ProducerPool {
+    worker: WorkerConfig,
+    spare: Mutex<Option<TaskProducer>>,
+}
+
+/// A client config without its `client.id`, to compare settings.
+fn settings(cfg: &ClientConfig) -> BTreeMap<String, String> {
+    cfg.config_map()
+        .into_iter()
+        .filter(|(k, _)| *k != "client.id")
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+impl ProducerPool {
+    pub fn new(worker: WorkerConfig) -> Arc<Self> {
+        Arc::new(Self { worker, spare: Mutex::new(None) })
+    }
+
+    fn spare_config(&self) -> ClientConfig {
+        producer_config(&self.worker, &ConfigMap::new(), "raftconnect-producer-spare")
+    }
+
+    /// The spare, if `config` has the default settings; a new spare is made in the background.
+    pub fn take(self: &Arc<Self>, config: &ClientConfig, client: &str) -> Option<TaskProducer> {
+        if settings(config) != settings(&self.spare_config()) {
+            return None;
+        }
+        let p = self.spare.lock().unwrap_or_else(|e| e.into_inner()).take();
+        self.refill();
+        let p = p?;
+        *p.context().client.lock().unwrap_or_else(|e| e.into_inner()) = client.to_string();
+        Some(p)
+    }
+
+    /// Make a spare in the background, if there is none.
+    pub fn refill(self: &Arc<Self>) {
+        let pool = self.clone();
+        std::thread::spawn(move || {
+            if pool.spare.lock().unwrap_or_else(|e| e.into_inner()).is_some() {
+                return;
+            }
+            let created: Result<TaskProducer, _> =
+                pool.spare_config().create_with_context(AckContext::new("raftconnect-producer-spare"));
+            match created {
+                Ok(p) => {
+                    let mut spare = pool.spare.lock().unwrap_or_else(|e| e.into_inner());
+                    if spare.is_none() {
+                        *spare = Some(p);
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "Cannot create a spare producer."),
+            }
+        });
     }
 }
 
@@ -146,7 +215,11 @@ pub fn consumer_config(
         .set("enable.auto.offset.store", "false")
         .set("auto.offset.reset", "earliest")
         .set("enable.partition.eof", "false")
-        .set("queued.min.messages", "1000000");
+        // Prefetch deep (3× the throughput of the default, kafka-broker.md §5), bounded in
+        // bytes per task, and never pause fetching for a whole second when the queue is full.
+        .set("queued.min.messages", "1000000")
+        .set("queued.max.messages.kbytes", "16384")
+        .set("fetch.queue.backoff.ms", "10");
     apply(&mut cfg, &worker.consumer);
     apply(&mut cfg, &with_prefix(connector, "consumer.override."));
     // Offsets live in Raft: never let a worker or connector setting turn Kafka commits on.

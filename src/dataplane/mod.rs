@@ -27,6 +27,7 @@ use offsets::{OffsetCommitter, TaskKey};
 pub struct DataPlane {
     pub worker: WorkerConfig,
     pub committer: Arc<OffsetCommitter>,
+    pub producers: Arc<kafka::ProducerPool>,
 }
 
 /// One task's converters: the connector's own (`key.converter` + `key.converter.*` in its

@@ -196,6 +196,14 @@ impl Assignment {
                     .map_err(|e| ConnectError::new(format!("Invalid partition {}-{}: {e}", tp.topic, tp.partition)))?;
             }
             let c = self.consumer.as_ref().expect("created above");
+            // Know the partitions' leaders before assigning: otherwise librdkafka schedules the
+            // first offset lookup half a second later.
+            let topics: BTreeSet<&str> = added.iter().map(|tp| tp.topic.as_str()).collect();
+            for t in topics {
+                if let Err(e) = c.fetch_metadata(Some(t), Duration::from_secs(5)) {
+                    tracing::debug!(topic = t, error = %e, "Metadata before assign failed; assigning anyway.");
+                }
+            }
             c.incremental_assign(&tpl).map_err(|e| ConnectError::new(format!("Failed to assign partitions: {e}")))?;
             tracing::info!(connector = %env.key.connector, task = env.key.task, partitions = ?shown, "Assigned partitions.");
         }

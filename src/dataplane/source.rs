@@ -9,12 +9,12 @@ use std::time::{Duration, Instant};
 
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, OwnedHeaders};
-use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use rdkafka::producer::{BaseRecord, Producer};
 use tokio::sync::oneshot;
 
-use super::kafka::{producer_config, AckContext, LogContext};
+use super::kafka::{producer_config, AckContext, TaskProducer};
 use super::{tolerates_errors, Converters, TaskEnv};
-use crate::connectors::{ConnectError, SourcePartition, SourceRecord, SourceTask, SourceTaskContext};
+use crate::connectors::{ConnectError, SourceOffset, SourcePartition, SourceRecord, SourceTask, SourceTaskContext};
 
 /// Records sent and not yet acknowledged, per source partition, in send order.
 #[derive(Default)]
@@ -23,14 +23,14 @@ pub struct Submitted {
     base: u64,
     /// Per sequence number: 0 sent, 1 acknowledged, 2 accounted for.
     state: VecDeque<u8>,
-    partitions: HashMap<SourcePartition, VecDeque<(u64, serde_json::Value)>>,
+    partitions: HashMap<SourcePartition, VecDeque<(u64, SourceOffset)>>,
     /// The newest committable offset per partition since the last `take_committable`.
-    committable: HashMap<SourcePartition, serde_json::Value>,
+    committable: HashMap<SourcePartition, SourceOffset>,
 }
 
 impl Submitted {
     /// Register a sent record; returns its sequence number.
-    pub fn submit(&mut self, partition: &SourcePartition, offset: serde_json::Value) -> u64 {
+    pub fn submit(&mut self, partition: &SourcePartition, offset: SourceOffset) -> u64 {
         let seq = self.base + self.state.len() as u64;
         self.state.push_back(0);
         self.partitions.entry(partition.clone()).or_default().push_back((seq, offset));
@@ -47,7 +47,7 @@ impl Submitted {
 
     /// Move each partition's acknowledged prefix into the committable offsets; returns the
     /// records that became committable (partition, offset), in order per partition.
-    pub fn advance(&mut self, want_records: bool) -> Vec<(SourcePartition, serde_json::Value)> {
+    pub fn advance(&mut self, want_records: bool) -> Vec<(SourcePartition, SourceOffset)> {
         let mut done = Vec::new();
         let mut out = Vec::new();
         for (p, q) in self.partitions.iter_mut() {
@@ -83,7 +83,7 @@ impl Submitted {
         out
     }
 
-    pub fn take_committable(&mut self) -> HashMap<SourcePartition, serde_json::Value> {
+    pub fn take_committable(&mut self) -> HashMap<SourcePartition, SourceOffset> {
         std::mem::take(&mut self.committable)
     }
 
@@ -98,27 +98,27 @@ impl Submitted {
     }
 }
 
-type Producer_ = BaseProducer<AckContext>;
-
 struct Loop<'a> {
     env: &'a TaskEnv,
     task: Box<dyn SourceTask>,
     convs: Converters,
     tolerate: bool,
-    producer: Option<Producer_>,
+    producer: Option<TaskProducer>,
     submitted: Submitted,
     want_records: bool,
 }
 
 impl Loop<'_> {
-    fn producer(&mut self) -> Result<&Producer_, ConnectError> {
+    fn producer(&mut self) -> Result<&TaskProducer, ConnectError> {
         if self.producer.is_none() {
             let client = self.env.client_id("producer");
             let cfg = producer_config(&self.env.plane.worker, &self.env.connector_config, &client);
-            let ctx = AckContext { log: LogContext { client: client.clone() }, acks: Default::default() };
-            let p: Producer_ = cfg
-                .create_with_context(ctx)
-                .map_err(|e| ConnectError::new(format!("Failed to create producer for {client}: {e}")))?;
+            let p = match self.env.plane.producers.take(&cfg, &client) {
+                Some(p) => p,
+                None => cfg
+                    .create_with_context(AckContext::new(&client))
+                    .map_err(|e| ConnectError::new(format!("Failed to create producer for {client}: {e}")))?,
+            };
             self.producer = Some(p);
         }
         Ok(self.producer.as_ref().expect("created above"))
@@ -145,10 +145,8 @@ impl Loop<'_> {
         }
         let committable = self.submitted.take_committable();
         if !committable.is_empty() {
-            let offsets = committable
-                .into_iter()
-                .filter(|(_, o)| !o.is_null())
-                .map(|(p, o)| (p.to_string(), raftconnect_storage::model::canonical_json(&o)));
+            let offsets =
+                committable.into_iter().filter(|(_, o)| !o.is_null()).map(|(p, o)| (p.to_string(), o.canonical()));
             self.env.plane.committer.deposit_source(&self.env.key, offsets);
         }
         Ok(())
@@ -278,7 +276,9 @@ pub fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    fn o(n: i64) -> SourceOffset {
+        SourceOffset::Counter("n", n)
+    }
     use std::sync::Arc;
 
     #[test]
@@ -286,22 +286,22 @@ mod tests {
         let a: SourcePartition = Arc::from("a");
         let b: SourcePartition = Arc::from("b");
         let mut s = Submitted::default();
-        let a0 = s.submit(&a, json!(0));
-        let b0 = s.submit(&b, json!(10));
-        let a1 = s.submit(&a, json!(1));
-        let b1 = s.submit(&b, json!(11));
+        let a0 = s.submit(&a, o(0));
+        let b0 = s.submit(&b, o(10));
+        let a1 = s.submit(&a, o(1));
+        let b1 = s.submit(&b, o(11));
         s.ack(a1);
         s.ack(b0);
         s.ack(b1);
         s.advance(false);
         let c = s.take_committable();
-        assert_eq!(c.get(&b), Some(&json!(11)));
+        assert_eq!(c.get(&b), Some(&o(11)));
         assert_eq!(c.get(&a), None, "a0 is not acknowledged: a1's offset must wait");
         assert_eq!(s.outstanding(), 2);
         s.ack(a0);
         let newly = s.advance(true);
-        assert_eq!(newly, vec![(a.clone(), json!(0)), (a.clone(), json!(1))]);
-        assert_eq!(s.take_committable().get(&a), Some(&json!(1)));
+        assert_eq!(newly, vec![(a.clone(), o(0)), (a.clone(), o(1))]);
+        assert_eq!(s.take_committable().get(&a), Some(&o(1)));
         assert_eq!(s.outstanding(), 0);
         assert!(s.state.is_empty(), "accounted records are trimmed");
         assert!(!s.is_acked(a0 + 100));
@@ -311,7 +311,7 @@ mod tests {
     fn acks_in_any_order_commit_each_partitions_prefix() {
         let p: SourcePartition = Arc::from("p");
         let mut s = Submitted::default();
-        let seqs: Vec<u64> = (0..100).map(|i| s.submit(&p, json!(i))).collect();
+        let seqs: Vec<u64> = (0..100).map(|i| s.submit(&p, o(i))).collect();
         for &q in seqs[1..99].iter().rev() {
             s.ack(q);
         }
@@ -320,6 +320,6 @@ mod tests {
         s.ack(seqs[99]);
         s.ack(seqs[0]);
         s.advance(false);
-        assert_eq!(s.take_committable().get(&p), Some(&json!(99)));
+        assert_eq!(s.take_committable().get(&p), Some(&o(99)));
     }
 }
