@@ -91,10 +91,19 @@ enum Input {
 }
 
 impl Input {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+    /// Append up to `max` more bytes to `buf`: a file is read into the buffer's spare capacity
+    /// (no zero-filling); stdin by one `read`, which returns what is there without waiting
+    /// for more.
+    fn fill(&mut self, buf: &mut Vec<u8>, max: usize) -> std::io::Result<usize> {
         match self {
-            Input::Stdin(s) => s.read(buf),
-            Input::File(f) => f.read(buf),
+            Input::File(f) => f.take(max as u64).read_to_end(buf),
+            Input::Stdin(s) => {
+                let old = buf.len();
+                buf.resize(old + max, 0);
+                let n = s.read(&mut buf[old..]);
+                buf.truncate(old + *n.as_ref().unwrap_or(&0));
+                n
+            }
         }
     }
 }
@@ -163,7 +172,7 @@ impl FileSourceTask {
     /// A `\r` at the very end of the data may be the first half of `\r\n`: wait for more.
     fn next_line(&self) -> Option<(usize, usize)> {
         let data = &self.buf[self.start..];
-        let i = data.iter().position(|&b| b == b'\n' || b == b'\r')?;
+        let i = memchr::memchr2(b'\n', b'\r', data)?;
         if data[i] == b'\n' {
             return Some((i, i + 1));
         }
@@ -215,7 +224,13 @@ impl SourceTask for FileSourceTask {
         loop {
             while records.len() < self.batch_size {
                 let Some((len, consumed)) = self.next_line() else { break };
-                let line = String::from_utf8_lossy(&self.buf[self.start..self.start + len]).into_owned();
+                let bytes = &self.buf[self.start..self.start + len];
+                // Java decodes with replacement characters; valid UTF-8 (the usual case) is
+                // checked and copied at once.
+                let line = match std::str::from_utf8(bytes) {
+                    Ok(s) => s.to_owned(),
+                    Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+                };
                 self.start += consumed;
                 let offset = match &mut self.position {
                     Some(p) => {
@@ -243,9 +258,8 @@ impl SourceTask for FileSourceTask {
                 self.start = 0;
             }
             let old = self.buf.len();
-            self.buf.resize(old + READ_CHUNK, 0);
             let input = self.input.as_mut().expect("opened above");
-            let n = match input.read(&mut self.buf[old..]) {
+            let n = match input.fill(&mut self.buf, READ_CHUNK) {
                 Ok(n) => n,
                 Err(e) => {
                     self.buf.truncate(old);
@@ -255,7 +269,6 @@ impl SourceTask for FileSourceTask {
                     )));
                 }
             };
-            self.buf.truncate(old + n);
             if n == 0 {
                 if records.is_empty() {
                     std::thread::sleep(IDLE_WAIT);

@@ -39,6 +39,16 @@ impl DataError {
 pub trait Converter: Send + Sync {
     /// Kafka Connect's fromConnectData: None means null bytes (tombstone).
     fn from_connect(&self, topic: &str, schema: Option<&Schema>, value: &Value) -> Result<Option<Vec<u8>>, DataError>;
+    /// `from_connect` of a value the caller gives up: a converter that can reuse its buffer
+    /// (a UTF-8 string, bytes) saves a copy on the hot path.
+    fn from_connect_owned(
+        &self,
+        topic: &str,
+        schema: Option<&Schema>,
+        value: Value,
+    ) -> Result<Option<Vec<u8>>, DataError> {
+        self.from_connect(topic, schema, &value)
+    }
     /// toConnectData: None bytes → SchemaAndValue{schema: None (or per converter), value: Null}.
     fn to_connect(&self, topic: &str, bytes: Option<&[u8]>) -> Result<SchemaAndValue, DataError>;
 }
@@ -245,6 +255,18 @@ impl Converter for StringConverter {
             Value::String(s) => Some(self.encode(s)),
             other => Some(self.encode(&other.to_string())),
         })
+    }
+
+    fn from_connect_owned(
+        &self,
+        topic: &str,
+        schema: Option<&Schema>,
+        value: Value,
+    ) -> Result<Option<Vec<u8>>, DataError> {
+        match (value, self.encoding) {
+            (Value::String(s), Encoding::Utf8) => Ok(Some(s.into_bytes())),
+            (other, _) => self.from_connect(topic, schema, &other),
+        }
     }
 
     fn to_connect(&self, _topic: &str, bytes: Option<&[u8]>) -> Result<SchemaAndValue, DataError> {

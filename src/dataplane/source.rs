@@ -5,6 +5,7 @@
 //! loop waits for deliveries before polling again (backpressure).
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
@@ -23,7 +24,11 @@ pub struct Submitted {
     base: u64,
     /// Per sequence number: 0 sent, 1 acknowledged, 2 accounted for.
     state: VecDeque<u8>,
-    partitions: HashMap<SourcePartition, VecDeque<(u64, SourceOffset)>>,
+    /// Per source partition, its records in flight; `index` finds a partition's slot, and the
+    /// last slot used is tried first (records of one partition come in runs).
+    partitions: Vec<(SourcePartition, VecDeque<(u64, SourceOffset)>)>,
+    index: HashMap<SourcePartition, usize>,
+    last: usize,
     /// The newest committable offset per partition since the last `take_committable`.
     committable: HashMap<SourcePartition, SourceOffset>,
 }
@@ -33,7 +38,18 @@ impl Submitted {
     pub fn submit(&mut self, partition: &SourcePartition, offset: SourceOffset) -> u64 {
         let seq = self.base + self.state.len() as u64;
         self.state.push_back(0);
-        self.partitions.entry(partition.clone()).or_default().push_back((seq, offset));
+        let slot = match self.partitions.get(self.last) {
+            Some((p, _)) if Arc::ptr_eq(p, partition) => self.last,
+            _ => {
+                let partitions = &mut self.partitions;
+                *self.index.entry(partition.clone()).or_insert_with(|| {
+                    partitions.push((partition.clone(), VecDeque::new()));
+                    partitions.len() - 1
+                })
+            }
+        };
+        self.last = slot;
+        self.partitions[slot].1.push_back((seq, offset));
         seq
     }
 
@@ -70,7 +86,6 @@ impl Submitted {
                 self.committable.insert(p.clone(), o);
             }
         }
-        self.partitions.retain(|_, q| !q.is_empty());
         for seq in done {
             if let Some(s) = self.state.get_mut((seq - self.base) as usize) {
                 *s = 2;
@@ -89,7 +104,7 @@ impl Submitted {
 
     /// Records sent and not yet acknowledged.
     pub fn outstanding(&self) -> usize {
-        self.partitions.values().map(VecDeque::len).sum()
+        self.partitions.iter().map(|(_, q)| q.len()).sum()
     }
 
     #[cfg(test)]
@@ -156,7 +171,7 @@ impl Loop<'_> {
         let topic = r.topic.clone();
         let converted = (|| {
             let key = self.convs.key.from_connect(&topic, r.key_schema.as_ref(), &r.key)?;
-            let value = self.convs.value.from_connect(&topic, r.value_schema.as_ref(), &r.value)?;
+            let value = self.convs.value.from_connect_owned(&topic, r.value_schema.as_ref(), r.value)?;
             let mut headers = None;
             for (k, schema, v) in &r.headers {
                 let bytes = self.convs.header.from_connect_header(&topic, k, schema.as_ref(), v)?;
@@ -192,7 +207,7 @@ impl Loop<'_> {
         if let Some(h) = headers {
             rec = rec.headers(h);
         }
-        let mut waited = Instant::now();
+        let mut waited: Option<Instant> = None;
         loop {
             let producer = self.producer.as_ref().expect("created above");
             match producer.send(rec) {
@@ -201,13 +216,14 @@ impl Loop<'_> {
                     // Backpressure: wait for deliveries to make room.
                     rec = back;
                     self.settle(Duration::from_millis(10))?;
-                    if self.env.stopping() && waited.elapsed() > self.env.plane.worker.offset_flush_timeout {
+                    let since = *waited.get_or_insert_with(Instant::now);
+                    if self.env.stopping() && since.elapsed() > self.env.plane.worker.offset_flush_timeout {
                         return Ok(());
                     }
-                    if waited.elapsed() > Duration::from_secs(30) {
+                    if since.elapsed() > Duration::from_secs(30) {
                         tracing::warn!(connector = %self.env.key.connector, task = self.env.key.task,
                             outstanding = self.submitted.outstanding(), "Producer queue still full after 30 s; waiting.");
-                        waited = Instant::now();
+                        waited = Some(Instant::now());
                     }
                 }
                 Err((e, _)) => return Err(ConnectError::new(format!("Failed to send record to topic '{topic}': {e}"))),
