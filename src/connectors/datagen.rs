@@ -60,6 +60,7 @@ pub struct DatagenTask {
     next: u64,
     generated: u64,
     started: Instant,
+    string: Arc<Schema>,
 }
 
 impl Default for DatagenTask {
@@ -75,6 +76,7 @@ impl Default for DatagenTask {
             next: 0,
             generated: 0,
             started: Instant::now(),
+            string: Arc::new(Schema::string()),
         }
     }
 }
@@ -133,11 +135,11 @@ impl SourceTask for DatagenTask {
                 &self.partition,
                 SourceOffset::Counter("seq", seq as i64),
                 &self.topic,
-                Some(Schema::string()),
+                Some(self.string.clone()),
                 Value::String(value),
             );
             if self.key_space > 0 {
-                r.key_schema = Some(Schema::string());
+                r.key_schema = Some(self.string.clone());
                 r.key = Value::String(format!("key-{}", seq % self.key_space));
             }
             r.timestamp = Some(now);

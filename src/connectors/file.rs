@@ -120,6 +120,8 @@ pub struct FileSourceTask {
     buf: Vec<u8>,
     start: usize,
     missing_logged: bool,
+    /// The non-optional string schema of every line.
+    schema: Arc<Schema>,
 }
 
 impl Default for FileSourceTask {
@@ -134,6 +136,7 @@ impl Default for FileSourceTask {
             buf: Vec::new(),
             start: 0,
             missing_logged: false,
+            schema: Arc::new(Schema::string()),
         }
     }
 }
@@ -243,7 +246,7 @@ impl SourceTask for FileSourceTask {
                     &self.partition,
                     offset,
                     &self.topic,
-                    Some(Schema::string()),
+                    Some(self.schema.clone()),
                     Value::String(line),
                 );
                 r.timestamp = Some(now);

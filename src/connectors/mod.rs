@@ -125,9 +125,10 @@ pub struct SourceRecord {
     pub source_offset: SourceOffset,
     pub topic: std::sync::Arc<str>,
     pub kafka_partition: Option<i32>,
-    pub key_schema: Option<Schema>,
+    /// Schemas are shared (`Arc`): a record moves through the hot path by value.
+    pub key_schema: Option<std::sync::Arc<Schema>>,
     pub key: Value,
-    pub value_schema: Option<Schema>,
+    pub value_schema: Option<std::sync::Arc<Schema>>,
     pub value: Value,
     pub timestamp: Option<i64>,
     pub headers: Vec<(String, Option<Schema>, Value)>,
@@ -139,7 +140,7 @@ impl SourceRecord {
         partition: &SourcePartition,
         offset: SourceOffset,
         topic: &std::sync::Arc<str>,
-        schema: Option<Schema>,
+        schema: Option<std::sync::Arc<Schema>>,
         value: Value,
     ) -> Self {
         Self {

@@ -192,9 +192,9 @@ impl SourceTask for VerifiableSourceTask {
                     ("time_ms".into(), Value::Int64(now)),
                     ("seqno".into(), Value::Int64(seqno)),
                 ]);
-                (schema, value)
+                (Arc::new(schema), value)
             } else {
-                (Schema::int64(), Value::Int64(seqno))
+                (Arc::new(Schema::int64()), Value::Int64(seqno))
             };
             let mut r = SourceRecord::new(
                 &self.partition,
@@ -203,7 +203,7 @@ impl SourceTask for VerifiableSourceTask {
                 Some(schema),
                 value,
             );
-            r.key_schema = Some(Schema::int32());
+            r.key_schema = Some(Arc::new(Schema::int32()));
             r.key = Value::Int32(self.id);
             r.timestamp = Some(now);
             records.push(r);

@@ -170,8 +170,8 @@ impl Loop<'_> {
     fn send(&mut self, r: SourceRecord) -> Result<(), ConnectError> {
         let topic = r.topic.clone();
         let converted = (|| {
-            let key = self.convs.key.from_connect(&topic, r.key_schema.as_ref(), &r.key)?;
-            let value = self.convs.value.from_connect_owned(&topic, r.value_schema.as_ref(), r.value)?;
+            let key = self.convs.key.from_connect(&topic, r.key_schema.as_deref(), &r.key)?;
+            let value = self.convs.value.from_connect_owned(&topic, r.value_schema.as_deref(), r.value)?;
             let mut headers = None;
             for (k, schema, v) in &r.headers {
                 let bytes = self.convs.header.from_connect_header(&topic, k, schema.as_ref(), v)?;
