@@ -444,3 +444,56 @@ async fn a_regex_sink_picks_up_a_matching_topic_created_later() {
         .await;
     c.report(res);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_producer_queue_holds_the_task_back_and_offsets_are_committed_once_per_interval() {
+    // A producer queue of 100 records: the task must wait for deliveries (backpressure),
+    // lose nothing, and the node commits its offsets in one entry per flush interval.
+    let (c, broker) = cluster_with_broker(1, "offset.flush.interval.ms=500\n").await.expect("cluster");
+    let res = async {
+        broker.create_topic("gen", 2)?;
+        let started = std::time::Instant::now();
+        create(
+            &c,
+            1,
+            "gen",
+            json!({
+                "connector.class": "Datagen", "topic": "gen", "tasks.max": "2", "max.records": "20000",
+                "record.size": "50", "key.space": "7", "value.converter": STRING, "key.converter": STRING,
+                "producer.override.queue.buffering.max.messages": "100",
+            }),
+        )
+        .await?;
+        let got = broker.read_all("gen", 2, 40_000, Duration::from_secs(60))?;
+        ensure!(got.len() == 40_000, "read {}", got.len());
+        ensure!(got.iter().all(|r| r.key.as_deref().is_some_and(|k| k.starts_with(b"key-"))), "records without keys");
+        let offsets = c
+            .get_until(&format!("{}/connectors/gen/offsets", c.url(1)), "both tasks' last offsets committed", |r| {
+                r.body["offsets"]
+                    .as_array()
+                    .is_some_and(|o| o.len() == 2 && o.iter().all(|e| e["offset"] == json!({ "seq": 19_999 })))
+            })
+            .await?;
+        let tasks: BTreeSet<i64> = offsets.body["offsets"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e["partition"]["task"].as_i64())
+            .collect();
+        ensure!(tasks == BTreeSet::from([0, 1]), "partitions: {}", offsets.text);
+        let status = c.get_reply(&format!("{}/connectors/gen/status", c.url(1))).await?;
+        ensure!(
+            status.body["tasks"].as_array().is_some_and(|t| t.iter().all(|t| t["state"] == "RUNNING")),
+            "tasks after backpressure: {}",
+            status.text
+        );
+        // Coalesced: at most one commit entry per interval (plus a final one), however many
+        // records and tasks.
+        let elapsed = started.elapsed().as_millis() as usize;
+        let commits = c.log(1).await?.iter().filter(|e| e["command"]["type"] == "commit_offsets").count();
+        ensure!(commits >= 1 && commits <= elapsed / 500 + 2, "{commits} offset commits in {elapsed} ms");
+        Ok(())
+    }
+    .await;
+    c.report(res);
+}
