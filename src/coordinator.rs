@@ -74,7 +74,12 @@ pub fn plan(state: &State, nodes: &[NodeView], leader_for: Duration, s: &PlanSet
 
     for (unit, a) in &state.assignments {
         if !desired.contains(unit) {
-            changes.push(AssignmentChange { unit: unit.clone(), node: None });
+            if a.revoking && keepable(a.node) {
+                // Its node stops it, commits its final offsets and releases it.
+                revoking_pending = true;
+            } else {
+                changes.push(AssignmentChange { unit: unit.clone(), node: None });
+            }
         } else if !keepable(a.node) {
             unplaced.push(unit.clone());
         } else if a.revoking {

@@ -162,11 +162,7 @@ pub async fn start(opts: NodeOptions) -> Result<RunningNode, NodeError> {
     );
     let producers = crate::dataplane::kafka::ProducerPool::new(opts.worker_config.clone());
     producers.refill();
-    let plane = Arc::new(crate::dataplane::DataPlane {
-        worker: opts.worker_config.clone(),
-        committer: committer.clone(),
-        producers,
-    });
+    let plane = Arc::new(crate::dataplane::DataPlane::new(opts.worker_config.clone(), committer.clone(), producers));
     let worker = Worker::new(node.clone(), opts.runtime.worker.clone(), plane);
     let kafka_cluster_id = Arc::new(std::sync::OnceLock::new());
     tokio::spawn(read_kafka_cluster_id(opts.worker_config.clone(), kafka_cluster_id.clone()));
@@ -204,7 +200,7 @@ pub async fn start(opts: NodeOptions) -> Result<RunningNode, NodeError> {
         shutdown,
         server,
         worker_task,
-        stop_timeout: opts.runtime.worker.stop_timeout + opts.worker_config.offset_flush_timeout,
+        stop_timeout: opts.runtime.worker.stop_timeout + 2 * opts.worker_config.offset_flush_timeout,
     })
 }
 

@@ -5,9 +5,10 @@
 //! partitions and new matching topics are picked up.
 //!
 //! The spread is sticky: a partition stays with its task while the task count is unchanged;
-//! new partitions go to the task with the fewest. The result is written as
-//! `AssignSinkPartitions` for the task configs' generation; a task whose partitions change is
-//! restarted by its worker (final flush and commit first).
+//! new partitions go to the task with the fewest. A topic the broker reports with an error
+//! keeps its partitions where they are. The result is written as `AssignSinkPartitions` for the
+//! task configs' generation; a running task assigns added partitions and unassigns vanished
+//! ones without a restart.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -45,7 +46,8 @@ impl TopicFilter {
     pub fn matches(&self, topic: &str) -> bool {
         match self {
             TopicFilter::List(l) => l.contains(topic),
-            TopicFilter::Regex(r) => r.is_match(topic),
+            // Like a Java consumer's pattern subscription: internal topics never match.
+            TopicFilter::Regex(r) => !topic.starts_with("__") && r.is_match(topic),
         }
     }
 }
@@ -142,10 +144,10 @@ pub async fn run(node: Arc<RaftNode>, worker: WorkerConfig) {
         };
         last_fetch = Some(Instant::now());
         let fetched = tokio::task::spawn_blocking(move || kafka::topic_partitions(&c, Duration::from_secs(5))).await;
-        let available = match fetched {
-            Ok(Ok(tps)) => {
+        let (available, errored) = match fetched {
+            Ok(Ok(found)) => {
                 warned = false;
-                tps
+                found
             }
             Ok(Err(e)) => {
                 if !warned {
@@ -161,8 +163,13 @@ pub async fn run(node: Arc<RaftNode>, worker: WorkerConfig) {
         };
         for (name, generation, tasks, config, current) in sinks {
             let Some(filter) = TopicFilter::from_config(&config) else { continue };
-            let matching: Vec<TopicPartition> =
+            let mut matching: Vec<TopicPartition> =
                 available.iter().filter(|tp| filter.matches(&tp.topic)).cloned().collect();
+            // A topic the broker reported with an error (a leader election, say) keeps the
+            // partitions it had: they must not move between tasks for a transient error.
+            if let Some(cur) = &current {
+                matching.extend(cur.tasks.iter().flatten().filter(|tp| errored.contains(&tp.topic)).cloned());
+            }
             let next = spread(current.as_ref(), tasks, &matching);
             if current.as_ref().is_some_and(|c| c.generation == generation && c.tasks == next) {
                 continue;

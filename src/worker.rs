@@ -143,7 +143,9 @@ fn spec_of(state: &State, me: NodeId, unit: &WorkUnit) -> Option<(UnitSpec, Targ
                 let mine = spread.and_then(|s| s.of_task(tc.generation, *task)).map(<[_]>::to_vec);
                 partitions = Some(mine.unwrap_or_default());
             }
-            (tc.generation, tc.configs.get(*task as usize)?.clone())
+            // A task also restarts when only its connector's config changed (converters,
+            // client overrides, error tolerance), even if its task config did not.
+            (tc.generation.max(c.updated_index), tc.configs.get(*task as usize)?.clone())
         }
     };
     let spec = UnitSpec {
@@ -209,6 +211,9 @@ impl Worker {
                         units = units.len(),
                         "No leader heard from within the lease; stopping every unit on this node."
                     );
+                    // Nothing can be committed now and the work may already run elsewhere:
+                    // tasks drop what is in flight instead of flushing it.
+                    self.plane.set_abandon(true);
                     self.stop_units(&mut units, |_| true).await;
                 }
                 lease_lost = true;
@@ -216,11 +221,12 @@ impl Worker {
             }
             if lease_lost {
                 tracing::info!("Leader heard from again; resuming assigned work.");
+                self.plane.set_abandon(false);
                 lease_lost = false;
             }
 
             // What should run here, from the state.
-            let (wanted, restarts) = self.node.state().read(|a| {
+            let (wanted, restarts, revoking_here) = self.node.state().read(|a| {
                 let st = &a.state;
                 let wanted: HashMap<WorkUnit, (UnitSpec, TargetState, bool)> = st
                     .assignments
@@ -228,7 +234,15 @@ impl Worker {
                     .filter(|(_, asg)| asg.node == me)
                     .filter_map(|(u, _)| spec_of(st, me, u).map(|s| (u.clone(), s)))
                     .collect();
-                (wanted, st.restarts.clone())
+                // Units revoked from this node, with their epoch: including tasks of a connector
+                // that was STOPPED (no spec any more, but a final commit to make).
+                let revoking_here: HashMap<WorkUnit, u64> = st
+                    .assignments
+                    .iter()
+                    .filter(|(_, asg)| asg.node == me && asg.revoking)
+                    .map(|(u, asg)| (u.clone(), asg.epoch))
+                    .collect();
+                (wanted, st.restarts.clone(), revoking_here)
             });
 
             // Stop what is no longer ours, or ours under another epoch or version; release revoked.
@@ -240,14 +254,12 @@ impl Worker {
             let to_stop: Vec<WorkUnit> = units.iter().filter(|(u, h)| stale(u, h)).map(|(u, _)| u.clone()).collect();
             if !to_stop.is_empty() {
                 let stopped = self.stop_units(&mut units, |u| to_stop.contains(u)).await;
-                revoked.extend(
-                    stopped.into_iter().filter(|(u, e)| matches!(wanted.get(u), Some((s, _, true)) if s.epoch == *e)),
-                );
+                revoked.extend(stopped.into_iter().filter(|(u, e)| revoking_here.get(u) == Some(e)));
             }
             // A revoked unit we were not running is released at once.
-            for (u, (spec, _, revoking)) in &wanted {
-                if *revoking && !units.contains_key(u) && !revoked.iter().any(|(r, _)| r == u) {
-                    revoked.push((u.clone(), spec.epoch));
+            for (u, epoch) in &revoking_here {
+                if !units.contains_key(u) && !revoked.iter().any(|(r, _)| r == u) {
+                    revoked.push((u.clone(), *epoch));
                 }
             }
             self.release(revoked).await;
@@ -317,7 +329,7 @@ impl Worker {
 
     /// Stop the matching units (all at once); returns them with the epoch they ran under. A
     /// unit stops doing work within the stop timeout; a task then gets up to the offset flush
-    /// timeout more for its final flush and commit.
+    /// timeout for its final flush and as long again for its final commit.
     async fn stop_units(
         &self,
         units: &mut HashMap<WorkUnit, UnitHandle>,
@@ -329,7 +341,7 @@ impl Worker {
             h.stop.send_replace(true);
         }
         let deadline =
-            tokio::time::Instant::now() + self.settings.stop_timeout + self.plane.worker.offset_flush_timeout;
+            tokio::time::Instant::now() + self.settings.stop_timeout + 2 * self.plane.worker.offset_flush_timeout;
         let mut out = Vec::new();
         for mut h in handles {
             if tokio::time::timeout_at(deadline, &mut h.join).await.is_err() {
@@ -366,6 +378,15 @@ enum RunEnd {
     Stopped,
     TargetChanged,
     Failed(ConnectError),
+}
+
+/// Sets a task loop's stop flag when dropped.
+struct StopOnDrop(Arc<std::sync::atomic::AtomicBool>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 /// A plugin instance shared with blocking calls.
@@ -456,6 +477,10 @@ impl Supervisor {
                 RunEnd::TargetChanged => continue,
                 RunEnd::Failed(e) => {
                     tracing::warn!(unit = %self.spec.unit, error = %e, "Unit failed.");
+                    if *stop.borrow() {
+                        // Failed while being stopped (its final flush): it is going anyway.
+                        return;
+                    }
                     if !self.settings.restart.enabled {
                         self.report(UnitState::Failed, Some(e.trace()), restarts, None).await;
                         // Stays FAILED until a restart request or a target change.
@@ -558,13 +583,15 @@ impl Supervisor {
         let WorkUnit::Task { connector, task: index } = &self.spec.unit else {
             return RunEnd::Failed(ConnectError::new("not a task"));
         };
-        let key = TaskKey { connector: connector.clone(), task: *index, epoch: self.spec.epoch };
+        let key = TaskKey::new(connector, *index, self.spec.epoch);
         // Offsets are read from the local replica: make sure it has applied everything the
         // leader had committed (a previous owner's final commit among it).
         if let Err(e) = self.barrier().await {
             return RunEnd::Failed(e);
         }
         let stop_flag = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        // However this future ends (returned, or abandoned by the worker), the loop is told.
+        let _stop_on_drop = StopOnDrop(stop_flag.clone());
         let env = TaskEnv {
             key: key.clone(),
             connector_config: self.spec.connector_config.clone(),
@@ -573,8 +600,9 @@ impl Supervisor {
             stop: stop_flag.clone(),
         };
         let (started_tx, mut started_rx) = tokio::sync::oneshot::channel();
+        let (done_tx, mut done_rx) = tokio::sync::oneshot::channel::<Result<(), ConnectError>>();
         let state = self.node.state().clone();
-        let mut job = match task {
+        let body: Box<dyn FnOnce() -> Result<(), ConnectError> + Send> = match task {
             Task::Source(t) => {
                 let name = connector.clone();
                 let context = SourceTaskContext {
@@ -586,7 +614,7 @@ impl Supervisor {
                         text.and_then(|t| serde_json::from_str(&t).ok())
                     }),
                 };
-                tokio::task::spawn_blocking(move || crate::dataplane::source::run(t, context, &env, started_tx))
+                Box::new(move || crate::dataplane::source::run(t, context, &env, started_tx))
             }
             Task::Sink(t) => {
                 let name = connector.clone();
@@ -595,28 +623,39 @@ impl Supervisor {
                 });
                 // The loop applies the current partitions first, then every change.
                 partitions.mark_changed();
-                tokio::task::spawn_blocking(move || {
-                    crate::dataplane::sink::run(t, partitions, committed, &env, started_tx)
-                })
+                Box::new(move || crate::dataplane::sink::run(t, partitions, committed, &env, started_tx))
             }
             Task::Control(_) => return RunEnd::Failed(ConnectError::new("not a data task")),
         };
-        let joined = |r: Result<Result<(), ConnectError>, tokio::task::JoinError>| match r {
+        // A task loop lives as long as the task: its own thread, not the blocking pool (which
+        // the plugin calls of every unit share).
+        let spawned = std::thread::Builder::new().name(format!("task-{}", self.spec.unit)).spawn(move || {
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(body))
+                .unwrap_or_else(|_| Err(ConnectError::new("task thread panicked")));
+            let _ = done_tx.send(r);
+        });
+        if let Err(e) = spawned {
+            return RunEnd::Failed(ConnectError::new(format!("cannot start the task thread: {e}")));
+        }
+        let joined = |r: Result<Result<(), ConnectError>, tokio::sync::oneshot::error::RecvError>| match r {
             Ok(Ok(())) => ConnectError::new("task loop ended by itself"),
             Ok(Err(e)) => e,
-            Err(e) => ConnectError::new(format!("task thread panicked: {e}")),
+            Err(_) => ConnectError::new("task thread ended without a result"),
         };
-        // Started, or failed while starting.
         let mut reported = false;
         let end = loop {
             tokio::select! {
                 r = &mut started_rx, if !reported => {
-                    if r.is_ok() {
-                        self.report(UnitState::Running, None, restarts, None).await;
-                    }
                     reported = true;
+                    if r.is_ok() {
+                        // Report RUNNING, but never at the expense of noticing a stop.
+                        tokio::select! {
+                            _ = self.report(UnitState::Running, None, restarts, None) => {}
+                            _ = stop.changed() => break RunEnd::Stopped,
+                        }
+                    }
                 }
-                r = &mut job => break RunEnd::Failed(joined(r)),
+                r = &mut done_rx => break RunEnd::Failed(joined(r)),
                 _ = stop.changed() => break RunEnd::Stopped,
                 _ = target.changed() => {
                     if *target.borrow() != TargetState::Running {
@@ -627,15 +666,20 @@ impl Supervisor {
         };
         if matches!(end, RunEnd::Failed(_)) {
             // The loop is over; what it deposited before failing is still committed.
-            self.plane.committer.commit_task(&key).await;
+            self.plane.committer.commit_task(&key, self.plane.abandoning()).await;
             return end;
         }
+        // The loop stops polling at once, then flushes (within offset.flush.timeout.ms).
         stop_flag.store(true, std::sync::atomic::Ordering::Relaxed);
-        let result = (&mut job).await;
-        self.plane.committer.commit_task(&key).await;
+        let budget = self.settings.stop_timeout + self.plane.worker.offset_flush_timeout;
+        let result = match tokio::time::timeout(budget, &mut done_rx).await {
+            Ok(r) => r.map_err(|_| ConnectError::new("task thread ended without a result")).and_then(|r| r),
+            Err(_) => Err(ConnectError::new(format!("the task did not stop within {} ms", budget.as_millis()))),
+        };
+        self.plane.committer.commit_task(&key, self.plane.abandoning()).await;
         match result {
-            Ok(Ok(())) => end,
-            other => RunEnd::Failed(joined(other)),
+            Ok(()) => end,
+            Err(e) => RunEnd::Failed(e),
         }
     }
 

@@ -101,6 +101,16 @@ impl SourceTask for DatagenTask {
         let max: i64 = num(config, "max.records", -1)?;
         self.max = u64::try_from(max).ok();
         self.batch = num(config, "batch.size", 10_000usize)?.max(1);
+        if self.batch > 100_000 {
+            return Err(ConnectError::new(
+                "Invalid value for configuration batch.size: Value must be no more than 100000",
+            ));
+        }
+        if self.size > 16 << 20 {
+            return Err(ConnectError::new(
+                "Invalid value for configuration record.size: Value must be no more than 16777216",
+            ));
+        }
         let partition = json!({ "task": task });
         self.partition = super::source_partition(&partition);
         self.next = match context.offset(&partition).as_ref().and_then(|o| o.get("seq")) {
@@ -125,7 +135,7 @@ impl SourceTask for DatagenTask {
             return Ok(Vec::new());
         }
         let now = now_ms();
-        let mut records = Vec::with_capacity(due as usize);
+        let mut records = Vec::with_capacity(due.min(10_000) as usize);
         for _ in 0..due {
             let seq = self.next;
             self.next += 1;

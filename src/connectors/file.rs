@@ -92,12 +92,18 @@ enum Input {
 
 impl Input {
     /// Append up to `max` more bytes to `buf`: a file is read into the buffer's spare capacity
-    /// (no zero-filling); stdin by one `read`, which returns what is there without waiting
-    /// for more.
+    /// (no zero-filling); stdin only when it has data (waiting at most 100 ms, as Java's
+    /// `ready()` check keeps the task stoppable), by one `read`.
     fn fill(&mut self, buf: &mut Vec<u8>, max: usize) -> std::io::Result<usize> {
         match self {
             Input::File(f) => f.take(max as u64).read_to_end(buf),
             Input::Stdin(s) => {
+                let mut fds = libc::pollfd { fd: libc::STDIN_FILENO, events: libc::POLLIN, revents: 0 };
+                // SAFETY: one valid pollfd for the duration of the call.
+                let ready = unsafe { libc::poll(&mut fds, 1, 100) };
+                if ready <= 0 {
+                    return Ok(0);
+                }
                 let old = buf.len();
                 buf.resize(old + max, 0);
                 let n = s.read(&mut buf[old..]);

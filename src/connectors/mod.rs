@@ -175,7 +175,8 @@ pub trait SourceTask: Send {
     }
     /// A record was acknowledged by the broker (`commitRecord`).
     fn commit_record(&mut self, _partition: &str, _offset: &SourceOffset) {}
-    /// Offsets up to the acknowledged records were committed (`commit`).
+    /// Called once at stop, after the last acknowledgements and before the final offset
+    /// commit (Kafka Connect also calls `commit` after each periodic commit).
     fn commit(&mut self) {}
     fn stop(&mut self) {}
 }

@@ -123,8 +123,10 @@ impl ProducerPool {
     }
 
     /// The spare, if `config` has the default settings; a new spare is made in the background.
+    /// A connector that names its own `client.id` gets its own producer: the broker knows the
+    /// spare by the spare's id.
     pub fn take(self: &Arc<Self>, config: &ClientConfig, client: &str) -> Option<TaskProducer> {
-        if settings(config) != settings(&self.spare_config()) {
+        if settings(config) != settings(&self.spare_config()) || config.get("client.id") != Some(client) {
             return None;
         }
         let p = self.spare.lock().unwrap_or_else(|e| e.into_inner()).take();
@@ -146,11 +148,23 @@ impl ProducerPool {
             match created {
                 Ok(p) => {
                     let mut spare = pool.spare.lock().unwrap_or_else(|e| e.into_inner());
-                    if spare.is_none() {
-                        *spare = Some(p);
+                    if spare.is_some() {
+                        return;
                     }
+                    *spare = Some(p);
                 }
-                Err(e) => tracing::warn!(error = %e, "Cannot create a spare producer."),
+                Err(e) => {
+                    tracing::warn!(error = %e, "Cannot create a spare producer.");
+                    return;
+                }
+            }
+            // Serve its events (errors while the broker is away) until a task takes it.
+            loop {
+                std::thread::sleep(Duration::from_secs(1));
+                match pool.spare.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+                    Some(p) => p.poll(Duration::ZERO),
+                    None => return,
+                }
             }
         });
     }
@@ -235,16 +249,18 @@ pub fn metadata_client(worker: &WorkerConfig) -> Result<BaseConsumer<LogContext>
     cfg.create_with_context(LogContext { client: "raftconnect-metadata".into() })
 }
 
-/// Every topic-partition the broker knows, internal topics (`__…`) excluded.
+/// Every topic-partition the broker knows, and the topics it reported with an error.
 pub fn topic_partitions(
     client: &BaseConsumer<LogContext>,
     timeout: Duration,
-) -> Result<Vec<TopicPartition>, KafkaError> {
+) -> Result<(Vec<TopicPartition>, std::collections::BTreeSet<String>), KafkaError> {
     use rdkafka::consumer::Consumer;
     let md = client.fetch_metadata(None, timeout)?;
     let mut out = Vec::new();
+    let mut errored = std::collections::BTreeSet::new();
     for t in md.topics() {
-        if t.name().starts_with("__") || t.error().is_some() {
+        if t.error().is_some() {
+            errored.insert(t.name().to_string());
             continue;
         }
         for p in t.partitions() {
@@ -252,7 +268,7 @@ pub fn topic_partitions(
         }
     }
     out.sort();
-    Ok(out)
+    Ok((out, errored))
 }
 
 #[cfg(test)]

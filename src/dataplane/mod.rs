@@ -28,6 +28,22 @@ pub struct DataPlane {
     pub worker: WorkerConfig,
     pub committer: Arc<OffsetCommitter>,
     pub producers: Arc<kafka::ProducerPool>,
+    /// Set while the node has lost its lease: stopping tasks drop what is in flight.
+    pub abandon: AtomicBool,
+}
+
+impl DataPlane {
+    pub fn new(worker: WorkerConfig, committer: Arc<OffsetCommitter>, producers: Arc<kafka::ProducerPool>) -> Self {
+        Self { worker, committer, producers, abandon: AtomicBool::new(false) }
+    }
+
+    pub fn abandoning(&self) -> bool {
+        self.abandon.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub fn set_abandon(&self, on: bool) {
+        self.abandon.store(on, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 /// One task's converters: the connector's own (`key.converter` + `key.converter.*` in its

@@ -17,26 +17,43 @@ use raftconnect_storage::model::{SinkOffsetCommit, SourceOffsetCommit, WorkUnit}
 use raftconnect_storage::{Command, Response};
 use tokio::sync::{watch, Notify};
 
-/// The task a deposit comes from, and the epoch it runs under.
+/// The task a deposit comes from, the epoch it runs under, and which start of it (a task
+/// restarted on this node under the same epoch is a new instance; the old one's late deposits
+/// are dropped once it is retired).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TaskKey {
     pub connector: String,
     pub task: u32,
     pub epoch: u64,
+    pub instance: u64,
 }
 
 impl TaskKey {
+    pub fn new(connector: &str, task: u32, epoch: u64) -> Self {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let instance = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Self { connector: connector.to_string(), task, epoch, instance }
+    }
+
     pub fn unit(&self) -> WorkUnit {
         WorkUnit::Task { connector: self.connector.clone(), task: self.task }
     }
 }
 
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Pending {
     /// (task, partition JSON) → offset JSON.
     source: BTreeMap<(TaskKey, String), String>,
     /// (task, topic, partition) → next offset.
     sink: BTreeMap<(TaskKey, String, i32), i64>,
+}
+
+/// What the committer holds: pending offsets, and the task instances whose final commit is
+/// done (whatever they deposit later is dropped).
+#[derive(Default)]
+struct Book {
+    pending: Pending,
+    retired: std::collections::HashSet<TaskKey>,
 }
 
 impl Pending {
@@ -84,7 +101,7 @@ pub struct OffsetCommitter {
     node: Arc<RaftNode>,
     interval: Duration,
     timeout: Duration,
-    pending: Mutex<Pending>,
+    book: Mutex<Book>,
     /// Sink tasks registered for flush ticks: task → last tick it flushed for.
     sinks: Mutex<HashMap<TaskKey, u64>>,
     flushed: Notify,
@@ -101,7 +118,7 @@ impl OffsetCommitter {
             node,
             interval,
             timeout,
-            pending: Mutex::new(Pending::default()),
+            book: Mutex::new(Book::default()),
             sinks: Mutex::new(HashMap::new()),
             flushed: Notify::new(),
             tick: watch::channel(0).0,
@@ -118,23 +135,29 @@ impl OffsetCommitter {
         *self.stats.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn pending(&self) -> std::sync::MutexGuard<'_, Pending> {
-        self.pending.lock().unwrap_or_else(|p| p.into_inner())
+    fn book(&self) -> std::sync::MutexGuard<'_, Book> {
+        self.book.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Committable source offsets of a task (canonical partition JSON → offset JSON).
     pub fn deposit_source(&self, task: &TaskKey, offsets: impl IntoIterator<Item = (String, String)>) {
-        let mut p = self.pending();
+        let mut b = self.book();
+        if b.retired.contains(task) {
+            return;
+        }
         for (partition, offset) in offsets {
-            p.source.insert((task.clone(), partition), offset);
+            b.pending.source.insert((task.clone(), partition), offset);
         }
     }
 
     /// Flushed sink positions of a task (topic, partition → next offset).
     pub fn deposit_sink(&self, task: &TaskKey, positions: impl IntoIterator<Item = (String, i32, i64)>) {
-        let mut p = self.pending();
+        let mut b = self.book();
+        if b.retired.contains(task) {
+            return;
+        }
         for (topic, partition, offset) in positions {
-            p.sink.insert((task.clone(), topic, partition), offset);
+            b.pending.sink.insert((task.clone(), topic, partition), offset);
         }
     }
 
@@ -173,7 +196,7 @@ impl OffsetCommitter {
             // Take under the write lock: a failed write restores its items before anyone else
             // takes newer ones, so an offset never goes back.
             let _serial = self.write_lock.lock().await;
-            let batch = std::mem::take(&mut *self.pending());
+            let batch = std::mem::take(&mut self.book().pending);
             if !batch.is_empty() {
                 self.write(batch).await;
             }
@@ -192,21 +215,33 @@ impl OffsetCommitter {
         }
     }
 
-    /// The final commit of a stopping task: its pending offsets, written now.
-    pub async fn commit_task(&self, task: &TaskKey) -> bool {
-        let final_commit = async {
-            let _serial = self.write_lock.lock().await;
-            let batch = self.pending().take_task(task);
-            batch.is_empty() || self.write(batch).await
+    /// The final commit of a stopping task instance: its pending offsets, written now. The
+    /// instance is retired: anything it deposits later is dropped. With `abandon` (the node
+    /// lost its lease: nothing can commit) the offsets are dropped at once.
+    pub async fn commit_task(&self, task: &TaskKey, abandon: bool) -> bool {
+        let deadline = tokio::time::Instant::now() + self.timeout;
+        let Ok(_serial) = tokio::time::timeout_at(deadline, self.write_lock.lock()).await else {
+            // A periodic write is stuck (an election): the offsets stay pending for it.
+            self.book().retired.insert(task.clone());
+            tracing::warn!(connector = %task.connector, task = task.task,
+                "Timed out waiting to flush offsets to storage; they stay pending for the next flush");
+            return false;
         };
-        match tokio::time::timeout(self.timeout, final_commit).await {
+        let batch = {
+            let mut b = self.book();
+            b.retired.insert(task.clone());
+            b.pending.take_task(task)
+        };
+        if batch.is_empty() || abandon {
+            return batch.is_empty();
+        }
+        match tokio::time::timeout_at(deadline, self.write(batch.clone())).await {
             Ok(ok) => ok,
             Err(_) => {
-                tracing::warn!(
-                    connector = %task.connector,
-                    task = task.task,
-                    "Timed out waiting to flush offsets to storage; will try again on next flush interval with latest offsets"
-                );
+                // Unknown whether it applied: keep it for the next flush (idempotent).
+                self.book().pending.restore(batch);
+                tracing::warn!(connector = %task.connector, task = task.task,
+                    "Timed out waiting to flush offsets to storage; will try again on next flush interval with latest offsets");
                 false
             }
         }
@@ -265,7 +300,7 @@ impl OffsetCommitter {
             Err(e) => {
                 tracing::warn!(error = %e, items, "Could not commit offsets; they are kept for the next attempt.");
                 self.stats.lock().unwrap_or_else(|p| p.into_inner()).failed_writes += 1;
-                self.pending().restore(batch);
+                self.book().pending.restore(batch);
                 false
             }
         }
@@ -277,7 +312,7 @@ mod tests {
     use super::*;
 
     fn key(task: u32) -> TaskKey {
-        TaskKey { connector: "c".into(), task, epoch: 7 }
+        TaskKey { connector: "c".into(), task, epoch: 7, instance: 1 }
     }
 
     #[test]

@@ -34,7 +34,8 @@ struct Loop<'a> {
 }
 
 impl Loop<'_> {
-    fn convert(&mut self, m: &BorrowedMessage<'_>) -> Result<Option<SinkRecord>, ConnectError> {
+    /// The record for `put` (None: skipped under `errors.tolerance=all`), and its topic.
+    fn convert(&mut self, m: &BorrowedMessage<'_>) -> Result<(Arc<str>, Option<SinkRecord>), ConnectError> {
         let topic = match self.topics.get(m.topic()) {
             Some(t) => t.clone(),
             None => {
@@ -55,24 +56,26 @@ impl Loop<'_> {
             Ok::<_, crate::data::DataError>((key, value, headers))
         })();
         match converted {
-            Ok((key, value, headers)) => Ok(Some(SinkRecord {
-                topic,
-                kafka_partition: m.partition(),
-                kafka_offset: m.offset(),
-                key_schema: key.schema,
-                key: key.value,
-                value_schema: value.schema,
-                value: value.value,
-                timestamp: m.timestamp().to_millis(),
-                headers,
-            })),
+            Ok((key, value, headers)) => Ok((
+                topic.clone(),
+                Some(SinkRecord {
+                    topic,
+                    kafka_partition: m.partition(),
+                    kafka_offset: m.offset(),
+                    key_schema: key.schema,
+                    key: key.value,
+                    value_schema: value.schema,
+                    value: value.value,
+                    timestamp: m.timestamp().to_millis(),
+                    headers,
+                }),
+            )),
             Err(e) if self.tolerate => {
                 tracing::warn!(connector = %self.env.key.connector, task = self.env.key.task, topic = m.topic(),
                     partition = m.partition(), offset = m.offset(), error = %e,
                     "Record could not be converted and is skipped (errors.tolerance=all).");
-                // Skipped records still advance the position.
-                self.positions.insert((topic, m.partition()), m.offset() + 1);
-                Ok(None)
+                // A skipped record's position advances with its batch.
+                Ok((topic, None))
             }
             Err(e) => Err(ConnectError::new(format!("Tolerance exceeded in error handler: {e}"))),
         }
@@ -128,11 +131,17 @@ pub fn run(
     };
     let committer = env.plane.committer.clone();
     let mut tick = committer.register_sink(&env.key);
-    let mut assignment = Assignment { partitions, committed, consumer: None, current: BTreeSet::new() };
+    // Where a partition without a committed offset starts: earliest, as Kafka Connect's
+    // default, unless the worker or connector says `auto.offset.reset=latest`.
+    let reset = consumer_config(&env.plane.worker, &env.key.connector, &env.connector_config, "")
+        .get("auto.offset.reset")
+        .map(str::to_ascii_lowercase);
+    let at_end = matches!(reset.as_deref(), Some("latest" | "end" | "largest"));
+    let mut assignment = Assignment { partitions, committed, consumer: None, current: BTreeSet::new(), at_end };
     let result = run_loop(&mut l, &mut assignment, &mut tick);
     // A clean stop flushes and commits what was delivered; a failed task commits only what
     // was flushed before.
-    let finished = if result.is_ok() { l.flush() } else { Ok(()) };
+    let finished = if result.is_ok() && !env.plane.abandoning() { l.flush() } else { Ok(()) };
     committer.unregister_sink(&env.key);
     l.task.stop();
     result.and(finished)
@@ -144,6 +153,8 @@ struct Assignment {
     committed: CommittedReader,
     consumer: Option<BaseConsumer<LogContext>>,
     current: BTreeSet<TopicPartition>,
+    /// No committed offset: start at the end (`auto.offset.reset=latest`), else earliest.
+    at_end: bool,
 }
 
 impl Assignment {
@@ -185,13 +196,9 @@ impl Assignment {
             let mut shown = Vec::new();
             for tp in &added {
                 let at = (self.committed)(tp);
-                shown.push(format!(
-                    "{}-{}@{}",
-                    tp.topic,
-                    tp.partition,
-                    at.map_or("earliest".into(), |o| o.to_string())
-                ));
-                let offset = at.map_or(Offset::Beginning, Offset::Offset);
+                let none = if self.at_end { "latest" } else { "earliest" };
+                shown.push(format!("{}-{}@{}", tp.topic, tp.partition, at.map_or(none.into(), |o| o.to_string())));
+                let offset = at.map_or(if self.at_end { Offset::End } else { Offset::Beginning }, Offset::Offset);
                 tpl.add_partition_offset(&tp.topic, tp.partition, offset)
                     .map_err(|e| ConnectError::new(format!("Invalid partition {}-{}: {e}", tp.topic, tp.partition)))?;
             }
@@ -220,6 +227,7 @@ impl Assignment {
 fn run_loop(l: &mut Loop<'_>, a: &mut Assignment, tick: &mut watch::Receiver<u64>) -> Result<(), ConnectError> {
     let env = l.env;
     let max = max_batch(env);
+    let mut last_error: Option<(String, std::time::Instant)> = None;
     while !env.stopping() {
         a.update(l)?;
         if tick.has_changed().unwrap_or(false) {
@@ -232,16 +240,26 @@ fn run_loop(l: &mut Loop<'_>, a: &mut Assignment, tick: &mut watch::Receiver<u64
             continue;
         };
         let mut batch = Vec::new();
+        // The position after every record of the batch, skipped ones included.
+        let mut ends: Vec<((Arc<str>, i32), i64)> = Vec::new();
         let mut next = c.poll(Duration::from_millis(50));
         while let Some(m) = next {
             match m {
                 Ok(m) => {
-                    if let Some(r) = l.convert(&m)? {
+                    let (topic, record) = l.convert(&m)?;
+                    ends.push(((topic, m.partition()), m.offset() + 1));
+                    if let Some(r) = record {
                         batch.push(r);
                     }
                 }
                 Err(e) => {
-                    tracing::warn!(connector = %env.key.connector, task = env.key.task, error = %e, "Consumer error.")
+                    // A lasting error (a deleted topic, say) repeats on every poll: log it when
+                    // it changes, or every 30 s.
+                    let text = e.to_string();
+                    if last_error.as_ref().is_none_or(|(t, at)| *t != text || at.elapsed() > Duration::from_secs(30)) {
+                        tracing::warn!(connector = %env.key.connector, task = env.key.task, error = %text, "Consumer error.");
+                        last_error = Some((text, std::time::Instant::now()));
+                    }
                 }
             }
             if batch.len() >= max {
@@ -249,14 +267,15 @@ fn run_loop(l: &mut Loop<'_>, a: &mut Assignment, tick: &mut watch::Receiver<u64
             }
             next = c.poll(Duration::ZERO);
         }
-        if batch.is_empty() {
+        if ends.is_empty() {
             continue;
         }
-        let ends: Vec<((Arc<str>, i32), i64)> =
-            batch.iter().map(|r| ((r.topic.clone(), r.kafka_partition), r.kafka_offset + 1)).collect();
-        l.task.put(batch)?;
+        if !batch.is_empty() {
+            l.task.put(batch)?;
+        }
         for (k, o) in ends {
-            l.positions.insert(k, o);
+            let p = l.positions.entry(k).or_insert(o);
+            *p = (*p).max(o);
         }
         l.unflushed = true;
     }

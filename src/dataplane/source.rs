@@ -185,6 +185,9 @@ impl Loop<'_> {
             Err(e) if self.tolerate => {
                 tracing::warn!(connector = %self.env.key.connector, task = self.env.key.task, error = %e,
                     "Record could not be converted and is skipped (errors.tolerance=all).");
+                // A skipped record's offset is committable like a delivered one's.
+                let seq = self.submitted.submit(&r.source_partition, r.source_offset);
+                self.submitted.ack(seq);
                 return Ok(());
             }
             Err(e) => return Err(ConnectError::new(format!("Tolerance exceeded in error handler: {e}"))),
@@ -213,18 +216,25 @@ impl Loop<'_> {
             match producer.send(rec) {
                 Ok(()) => return Ok(()),
                 Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                    if self.env.stopping() {
+                        // Not sent, so its offset is never committed: it is read again later.
+                        return Ok(());
+                    }
                     // Backpressure: wait for deliveries to make room.
                     rec = back;
                     self.settle(Duration::from_millis(10))?;
                     let since = *waited.get_or_insert_with(Instant::now);
-                    if self.env.stopping() && since.elapsed() > self.env.plane.worker.offset_flush_timeout {
-                        return Ok(());
-                    }
                     if since.elapsed() > Duration::from_secs(30) {
                         tracing::warn!(connector = %self.env.key.connector, task = self.env.key.task,
                             outstanding = self.submitted.outstanding(), "Producer queue still full after 30 s; waiting.");
                         waited = Some(Instant::now());
                     }
+                }
+                Err((e, _)) if self.tolerate => {
+                    tracing::warn!(connector = %self.env.key.connector, task = self.env.key.task, topic = %topic, error = %e,
+                        "Record could not be sent and is skipped (errors.tolerance=all).");
+                    self.submitted.ack(seq);
+                    return Ok(());
                 }
                 Err((e, _)) => return Err(ConnectError::new(format!("Failed to send record to topic '{topic}': {e}"))),
             }
@@ -236,6 +246,10 @@ impl Loop<'_> {
         while !self.env.stopping() {
             let records = self.task.poll()?;
             for r in records {
+                if self.env.stopping() {
+                    // The rest is read again from the committed offsets by the next run.
+                    break;
+                }
                 self.send(r)?;
             }
             if self.producer.is_some() && last_settle.elapsed() >= Duration::from_millis(5) {
@@ -248,6 +262,14 @@ impl Loop<'_> {
 
     /// Stop: wait (up to `offset.flush.timeout.ms`) for outstanding records, settle.
     fn finish(&mut self) -> Result<(), ConnectError> {
+        if self.env.plane.abandoning() {
+            // The node lost its lease: the work may run elsewhere already. Drop what is queued
+            // rather than deliver it late; nothing can be committed anyway.
+            if let Some(p) = &self.producer {
+                p.purge(rdkafka::producer::PurgeConfig::default().queue().inflight());
+            }
+            return Ok(());
+        }
         if let Some(p) = &self.producer {
             let timeout = self.env.plane.worker.offset_flush_timeout;
             if let Err(e) = p.flush(timeout) {

@@ -760,6 +760,22 @@ async fn offsets(State(s): State<AppState>, Path(name): Path<String>) -> Result<
     .ok_or_else(|| not_found(&name))
 }
 
+/// After a stop, each task commits its final offsets and releases its assignment; an offsets
+/// change waits (briefly) for that, so a final commit can never overwrite it (`apply` refuses
+/// the change while a task is still assigned).
+async fn wait_tasks_released(s: &AppState, name: &str) {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut applied = s.node.state().applied_watch();
+    loop {
+        let assigned = s.node.state().read(|a| {
+            a.state.assignments.keys().any(|u| matches!(u, WorkUnit::Task { connector, .. } if connector == name))
+        });
+        if !assigned || tokio::time::timeout_at(deadline, applied.changed()).await.is_err() {
+            return;
+        }
+    }
+}
+
 /// Existence and STOPPED checks shared by alter and reset, in Kafka Connect's order.
 async fn stopped_connector_type(s: &AppState, name: &str) -> Result<&'static str, ApiError> {
     let found = read(s, |st| {
@@ -788,6 +804,7 @@ async fn alter_offsets(
     };
     let ty = stopped_connector_type(&s, &name).await?;
     let parsed = parse_offsets(ty, entries)?;
+    wait_tasks_released(&s, &name).await;
     let cmd = Command::AlterOffsets { connector: name, reset: false, source: parsed.source, sink: parsed.sink };
     write(&s, cmd, |n| format!("Connector {n} not found")).await?;
     Ok(Json(json!({ "message": "The offsets for this connector have been altered successfully" })))
@@ -796,6 +813,7 @@ async fn alter_offsets(
 /// `DELETE /connectors/{c}/offsets`: reset, only while STOPPED.
 async fn reset_offsets(State(s): State<AppState>, Path(name): Path<String>) -> Result<Json<Value>, ApiError> {
     stopped_connector_type(&s, &name).await?;
+    wait_tasks_released(&s, &name).await;
     let cmd = Command::AlterOffsets { connector: name, reset: true, source: Vec::new(), sink: Vec::new() };
     write(&s, cmd, |n| format!("Connector {n} not found")).await?;
     Ok(Json(json!({ "message": "The offsets for this connector have been reset successfully" })))

@@ -633,6 +633,15 @@ impl State {
                     Some(c) if c.target_state != TargetState::Stopped => {
                         return Response::Rejected(Rejection::NotStopped { name: connector.clone() })
                     }
+                    // Its tasks have not all stopped and committed their final offsets yet.
+                    Some(_)
+                        if self
+                            .assignments
+                            .keys()
+                            .any(|u| matches!(u, WorkUnit::Task { connector: c, .. } if c == connector)) =>
+                    {
+                        return Response::Rejected(Rejection::NotStopped { name: connector.clone() })
+                    }
                     Some(_) => {}
                 }
                 if *reset {
@@ -800,11 +809,27 @@ impl State {
         units
     }
 
-    /// STOPPED means zero tasks: empty task configs, no task assignments, no task statuses.
+    /// STOPPED means zero tasks: empty task configs and no task statuses. The tasks'
+    /// assignments are marked revoking rather than removed: each node stops its tasks, commits
+    /// their final offsets under their epochs and releases them (`ReleaseUnits` removes them).
     fn drop_tasks(&mut self, index: u64, name: &str, dirty: &mut DirtyKeys) {
         self.task_configs.insert(name.to_string(), TaskConfigs { configs: Vec::new(), generation: index });
         dirty.insert(Key::TaskConfigs(name.to_string()));
-        self.remove_units(|u| matches!(u, WorkUnit::Task { connector, .. } if connector == name), dirty);
+        let is_task = |u: &WorkUnit| matches!(u, WorkUnit::Task { connector, .. } if connector == name);
+        for (unit, a) in self.assignments.iter_mut().filter(|(u, _)| is_task(u)) {
+            a.revoking = true;
+            dirty.insert(Key::Assignment(unit.clone()));
+        }
+        let gone: Vec<WorkUnit> =
+            self.statuses.keys().chain(self.restarts.keys()).filter(|u| is_task(u)).cloned().collect();
+        for unit in gone {
+            if self.statuses.remove(&unit).is_some() {
+                dirty.insert(Key::Status(unit.clone()));
+            }
+            if self.restarts.remove(&unit).is_some() {
+                dirty.insert(Key::Restart(unit));
+            }
+        }
     }
 
     /// Remove the assignments and statuses of every unit matching `which`.
@@ -1114,7 +1139,14 @@ mod tests {
         assert_eq!(r, Response::Rejected(Rejection::UnknownConnector { name: "nope".into() }));
 
         apply_at(&mut s, 10, Command::SetTargetState { name: "c".into(), state: TargetState::Stopped });
-        let (r, _) = apply_at(&mut s, 11, alter);
+        // Stopped, but task 0 has not committed its final offsets and released yet.
+        let (r, _) = apply_at(&mut s, 11, alter.clone());
+        assert_eq!(r, Response::Rejected(Rejection::NotStopped { name: "c".into() }));
+        let a = s.assignments[&task("c", 0)];
+        assert!(a.revoking);
+        let (r, _) = apply_at(&mut s, 12, Command::ReleaseUnits { node: a.node, units: vec![(task("c", 0), a.epoch)] });
+        assert_eq!(r, Response::Applied);
+        let (r, _) = apply_at(&mut s, 13, alter);
         assert_eq!(r, Response::Applied);
         // reset cleared p and the sink offset; q was written.
         assert_eq!(s.source_offsets.len(), 1);
@@ -1332,13 +1364,19 @@ mod tests {
     }
 
     #[test]
-    fn stopping_drops_task_configs_assignments_and_task_statuses() {
+    fn stopping_drops_task_configs_and_statuses_and_revokes_task_assignments() {
         let mut state = with_assigned_task();
         let name = state.connectors.keys().next().cloned().unwrap();
         assert!(state.assignments.keys().any(|u| matches!(u, WorkUnit::Task { .. })));
         run(&mut state, &[Command::SetTargetState { name: name.clone(), state: TargetState::Stopped }]);
         assert_eq!(state.task_configs[&name].configs.len(), 0);
-        assert!(!state.assignments.keys().any(|u| matches!(u, WorkUnit::Task { .. })));
+        // The task keeps its epoch until it released: its final offset commit is accepted.
+        let a = state.assignments[&task(&name, 0)];
+        assert!(a.revoking);
+        let mut dirty = DirtyKeys::new();
+        let commit =
+            Command::CommitOffsets { node: a.node, source: vec![source(&name, 0, a.epoch, "p", "o")], sink: vec![] };
+        assert_eq!(state.apply(20, &commit, &mut dirty), Response::Applied);
         assert!(!state.statuses.keys().any(|u| matches!(u, WorkUnit::Task { .. })));
         assert_eq!(state.connectors[&name].target_state, TargetState::Stopped);
     }

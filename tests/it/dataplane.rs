@@ -7,6 +7,7 @@
 //! - a sink on `topics.regex` picks up a topic created later.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -495,6 +496,69 @@ async fn a_full_producer_queue_holds_the_task_back_and_offsets_are_committed_onc
         let elapsed = started.elapsed().as_millis() as usize;
         let commits = c.log(1).await?.iter().filter(|e| e["command"]["type"] == "commit_offsets").count();
         ensure!(commits >= 1 && commits <= elapsed / 500 + 2, "{commits} offset commits in {elapsed} ms");
+        Ok(())
+    }
+    .await;
+    c.report(res);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stop_and_resume_commit_final_offsets_and_deliver_nothing_twice() {
+    // No periodic commit within the test: only the tasks' final commits record progress.
+    let (c, broker) = cluster_with_broker(3, "offset.flush.interval.ms=600000\n").await.expect("cluster");
+    let res = async {
+        broker.create_topic("sr", 2)?;
+        let input = c.dir.path().join("sr-in.txt");
+        let output = c.dir.path().join("sr-out.txt");
+        let first: String = (0..100).map(|i| format!("a{i}\n")).collect();
+        std::fs::write(&input, &first)?;
+        create(&c, 1, "sr-src", json!({
+            "connector.class": "FileStreamSource", "file": input, "topic": "sr", "value.converter": STRING,
+        }))
+        .await?;
+        create(&c, 2, "sr-sink", json!({
+            "connector.class": "FileStreamSink", "file": output, "topics": "sr", "tasks.max": "2", "value.converter": STRING,
+        }))
+        .await?;
+        wait_lines(&output, 100, Duration::from_secs(30)).await?;
+        let base = c.url(3);
+        for name in ["sr-src", "sr-sink"] {
+            let r = c.put_empty(&format!("{base}/connectors/{name}/stop")).await?;
+            ensure!(r.status == 204, "stop {name}: {} {}", r.status, r.text);
+        }
+        // The final commits of the stopped tasks are in.
+        c.get_until(&format!("{base}/connectors/sr-src/offsets"), "source final offset", |r| {
+            r.body["offsets"][0]["offset"]["position"] == json!(first.len())
+        })
+        .await?;
+        c.get_until(&format!("{base}/connectors/sr-sink/offsets"), "sink final offsets", |r| {
+            r.body["offsets"].as_array().is_some_and(|o| {
+                o.iter().filter_map(|e| e["offset"]["kafka_offset"].as_i64()).sum::<i64>() == 100
+            })
+        })
+        .await?;
+        for name in ["sr-src", "sr-sink"] {
+            let r = c.put_empty(&format!("{base}/connectors/{name}/resume")).await?;
+            ensure!(r.status == 202, "resume {name}: {} {}", r.status, r.text);
+        }
+        let more: String = (0..20).map(|i| format!("b{i}\n")).collect();
+        std::fs::OpenOptions::new().append(true).open(&input)?.write_all(more.as_bytes())?;
+        let out = wait_lines(&output, 120, Duration::from_secs(30)).await?;
+        // Stop again: every line exactly once in the topic and in the output.
+        for name in ["sr-src", "sr-sink"] {
+            c.put_empty(&format!("{base}/connectors/{name}/stop")).await?;
+        }
+        c.get_until(&format!("{base}/connectors/sr-sink/offsets"), "sink final offsets after resume", |r| {
+            r.body["offsets"].as_array().is_some_and(|o| {
+                o.iter().filter_map(|e| e["offset"]["kafka_offset"].as_i64()).sum::<i64>() == 120
+            })
+        })
+        .await?;
+        let out_now = lines(&output);
+        ensure!(out_now.len() == 120, "output has {} lines: {:?}", out_now.len(), out_now);
+        let distinct: BTreeSet<&String> = out.iter().collect();
+        ensure!(distinct.len() == 120, "duplicates in the output");
+        ensure!(broker.read_all("sr", 2, 121, Duration::from_secs(2)).is_err(), "the topic has more than 120 records");
         Ok(())
     }
     .await;
