@@ -381,11 +381,11 @@ enum RunEnd {
 }
 
 /// Sets a task loop's stop flag when dropped.
-struct StopOnDrop(Arc<std::sync::atomic::AtomicBool>);
+struct StopOnDrop(Arc<crate::dataplane::StopSignal>);
 
 impl Drop for StopOnDrop {
     fn drop(&mut self) {
-        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.0.stop();
     }
 }
 
@@ -589,7 +589,7 @@ impl Supervisor {
         if let Err(e) = self.barrier().await {
             return RunEnd::Failed(e);
         }
-        let stop_flag = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stop_flag = Arc::new(crate::dataplane::StopSignal::default());
         // However this future ends (returned, or abandoned by the worker), the loop is told.
         let _stop_on_drop = StopOnDrop(stop_flag.clone());
         let env = TaskEnv {
@@ -670,7 +670,7 @@ impl Supervisor {
             return end;
         }
         // The loop stops polling at once, then flushes (within offset.flush.timeout.ms).
-        stop_flag.store(true, std::sync::atomic::Ordering::Relaxed);
+        stop_flag.stop();
         let budget = self.settings.stop_timeout + self.plane.worker.offset_flush_timeout;
         let result = match tokio::time::timeout(budget, &mut done_rx).await {
             Ok(r) => r.map_err(|_| ConnectError::new("task thread ended without a result")).and_then(|r| r),

@@ -149,7 +149,8 @@ def main():
             leader = wait("a leader", current_leader)
             victim = leader if kind == "P3" else next(i for i in ids if i != leader)
             survivors = [i for i in ids if i != victim]
-            before = c.placement(survivors[0])
+            # The survivor's local view may trail the node that reported "settled" by a write.
+            before = wait("the placement on a survivor", lambda: c.placement(survivors[0]))
             vw = f"127.0.0.1:{c.ports[victim]}"
             mine = [u for u, w in before.items() if w == vw]
             t0 = time.monotonic()

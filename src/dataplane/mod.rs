@@ -83,6 +83,34 @@ pub fn tolerates_errors(connector: &ConfigMap) -> bool {
     connector.get("errors.tolerance").is_some_and(|v| v.trim().eq_ignore_ascii_case("all"))
 }
 
+/// Tells a task loop to stop; an idle loop waits on it, so it notices at once.
+#[derive(Default)]
+pub struct StopSignal {
+    stopped: AtomicBool,
+    lock: std::sync::Mutex<()>,
+    wake: std::sync::Condvar,
+}
+
+impl StopSignal {
+    pub fn stop(&self) {
+        self.stopped.store(true, std::sync::atomic::Ordering::Relaxed);
+        let _guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
+        self.wake.notify_all();
+    }
+
+    pub fn is_stopped(&self) -> bool {
+        self.stopped.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Sleep for `d`, or less if stopped meanwhile.
+    pub fn wait(&self, d: std::time::Duration) {
+        let guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
+        if !self.is_stopped() {
+            let _ = self.wake.wait_timeout(guard, d);
+        }
+    }
+}
+
 /// Everything one task's data loop needs.
 pub struct TaskEnv {
     pub key: TaskKey,
@@ -91,7 +119,7 @@ pub struct TaskEnv {
     pub task_config: ConfigMap,
     pub plane: Arc<DataPlane>,
     /// Set by the supervisor: finish, flush and return.
-    pub stop: Arc<AtomicBool>,
+    pub stop: Arc<StopSignal>,
 }
 
 impl TaskEnv {
@@ -100,7 +128,7 @@ impl TaskEnv {
     }
 
     pub fn stopping(&self) -> bool {
-        self.stop.load(std::sync::atomic::Ordering::Relaxed)
+        self.stop.is_stopped()
     }
 }
 

@@ -236,7 +236,7 @@ fn run_loop(l: &mut Loop<'_>, a: &mut Assignment, tick: &mut watch::Receiver<u64
             env.plane.committer.sink_flushed(&env.key, n);
         }
         let Some(c) = a.consumer.as_ref().filter(|_| !a.current.is_empty()) else {
-            std::thread::sleep(Duration::from_millis(50));
+            env.stop.wait(Duration::from_millis(50));
             continue;
         };
         let mut batch = Vec::new();
