@@ -246,7 +246,7 @@ impl SourceTask for FileSourceTask {
                         *p += consumed as u64;
                         SourceOffset::Counter("position", *p as i64)
                     }
-                    None => SourceOffset::Json(serde_json::Value::Null),
+                    None => SourceOffset::null(),
                 };
                 let mut r = SourceRecord::new(
                     &self.partition,

@@ -83,14 +83,15 @@ pub type SourcePartition = std::sync::Arc<str>;
 #[derive(Clone, Debug, PartialEq)]
 pub enum SourceOffset {
     Counter(&'static str, i64),
-    Json(serde_json::Value),
+    /// Any other map (boxed: records stay small on the hot path).
+    Json(Box<serde_json::Value>),
 }
 
 impl SourceOffset {
     pub fn to_json(&self) -> serde_json::Value {
         match self {
             SourceOffset::Counter(k, n) => serde_json::json!({ *k: n }),
-            SourceOffset::Json(v) => v.clone(),
+            SourceOffset::Json(v) => (**v).clone(),
         }
     }
 
@@ -106,7 +107,12 @@ impl SourceOffset {
 
     /// No offset (records that cannot be resumed from, like stdin's).
     pub fn is_null(&self) -> bool {
-        matches!(self, SourceOffset::Json(serde_json::Value::Null))
+        matches!(self, SourceOffset::Json(v) if v.is_null())
+    }
+
+    /// No offset.
+    pub fn null() -> Self {
+        SourceOffset::Json(Box::new(serde_json::Value::Null))
     }
 
     /// The integer under `key`.

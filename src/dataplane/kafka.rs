@@ -101,7 +101,9 @@ pub type TaskProducer = rdkafka::producer::BaseProducer<AckContext>;
 /// shortens every source task start, failover included.
 pub struct ProducerPool {
     worker: WorkerConfig,
-    spare: Mutex<Option<TaskProducer>>,
+    /// The spare and its number (the thread serving a spare stops once it is taken).
+    spare: Mutex<Option<(u64, TaskProducer)>>,
+    made: std::sync::atomic::AtomicU64,
 }
 
 /// A client config without its `client.id`, to compare settings.
@@ -115,7 +117,7 @@ fn settings(cfg: &ClientConfig) -> BTreeMap<String, String> {
 
 impl ProducerPool {
     pub fn new(worker: WorkerConfig) -> Arc<Self> {
-        Arc::new(Self { worker, spare: Mutex::new(None) })
+        Arc::new(Self { worker, spare: Mutex::new(None), made: std::sync::atomic::AtomicU64::new(0) })
     }
 
     fn spare_config(&self) -> ClientConfig {
@@ -131,7 +133,7 @@ impl ProducerPool {
         }
         let p = self.spare.lock().unwrap_or_else(|e| e.into_inner()).take();
         self.refill();
-        let p = p?;
+        let (_, p) = p?;
         *p.context().client.lock().unwrap_or_else(|e| e.into_inner()) = client.to_string();
         Some(p)
     }
@@ -145,25 +147,27 @@ impl ProducerPool {
             }
             let created: Result<TaskProducer, _> =
                 pool.spare_config().create_with_context(AckContext::new("raftconnect-producer-spare"));
-            match created {
+            let mine = match created {
                 Ok(p) => {
                     let mut spare = pool.spare.lock().unwrap_or_else(|e| e.into_inner());
                     if spare.is_some() {
                         return;
                     }
-                    *spare = Some(p);
+                    let n = pool.made.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    *spare = Some((n, p));
+                    n
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "Cannot create a spare producer.");
                     return;
                 }
-            }
+            };
             // Serve its events (errors while the broker is away) until a task takes it.
             loop {
                 std::thread::sleep(Duration::from_secs(1));
                 match pool.spare.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
-                    Some(p) => p.poll(Duration::ZERO),
-                    None => return,
+                    Some((n, p)) if *n == mine => p.poll(Duration::ZERO),
+                    _ => return,
                 }
             }
         });

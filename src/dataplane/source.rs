@@ -16,6 +16,7 @@ use tokio::sync::oneshot;
 use super::kafka::{producer_config, AckContext, TaskProducer};
 use super::{tolerates_errors, Converters, TaskEnv};
 use crate::connectors::{ConnectError, SourceOffset, SourcePartition, SourceRecord, SourceTask, SourceTaskContext};
+use crate::data::Value;
 
 /// Records sent and not yet acknowledged, per source partition, in send order.
 #[derive(Default)]
@@ -167,11 +168,15 @@ impl Loop<'_> {
         Ok(())
     }
 
-    fn send(&mut self, r: SourceRecord) -> Result<(), ConnectError> {
+    /// Convert and send one record; its value and offset are taken out of it (a record is
+    /// never moved whole on this path).
+    fn send(&mut self, r: &mut SourceRecord) -> Result<(), ConnectError> {
         let topic = r.topic.clone();
+        let owned_value = std::mem::replace(&mut r.value, Value::Null);
+        let offset = std::mem::replace(&mut r.source_offset, SourceOffset::Counter("", 0));
         let converted = (|| {
             let key = self.convs.key.from_connect(&topic, r.key_schema.as_deref(), &r.key)?;
-            let value = self.convs.value.from_connect_owned(&topic, r.value_schema.as_deref(), r.value)?;
+            let value = self.convs.value.from_connect_owned(&topic, r.value_schema.as_deref(), owned_value)?;
             let mut headers = None;
             for (k, schema, v) in &r.headers {
                 let bytes = self.convs.header.from_connect_header(&topic, k, schema.as_ref(), v)?;
@@ -186,13 +191,13 @@ impl Loop<'_> {
                 tracing::warn!(connector = %self.env.key.connector, task = self.env.key.task, error = %e,
                     "Record could not be converted and is skipped (errors.tolerance=all).");
                 // A skipped record's offset is committable like a delivered one's.
-                let seq = self.submitted.submit(&r.source_partition, r.source_offset);
+                let seq = self.submitted.submit(&r.source_partition, offset);
                 self.submitted.ack(seq);
                 return Ok(());
             }
             Err(e) => return Err(ConnectError::new(format!("Tolerance exceeded in error handler: {e}"))),
         };
-        let seq = self.submitted.submit(&r.source_partition, r.source_offset);
+        let seq = self.submitted.submit(&r.source_partition, offset);
         self.producer()?;
         let mut rec = BaseRecord::<[u8], [u8], usize>::with_opaque_to(&topic, seq as usize);
         if let Some(k) = &key {
@@ -244,8 +249,8 @@ impl Loop<'_> {
     fn run(&mut self) -> Result<(), ConnectError> {
         let mut last_settle = Instant::now();
         while !self.env.stopping() {
-            let records = self.task.poll()?;
-            for r in records {
+            let mut records = self.task.poll()?;
+            for r in records.iter_mut() {
                 if self.env.stopping() {
                     // The rest is read again from the committed offsets by the next run.
                     break;
