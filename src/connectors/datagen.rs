@@ -37,13 +37,7 @@ impl ConnectorInstance for Datagen {
     }
 
     fn task_configs(&mut self, max_tasks: usize) -> Result<Vec<ConfigMap>, ConnectError> {
-        Ok((0..max_tasks)
-            .map(|i| {
-                let mut c = self.config.clone();
-                c.insert("task.id".into(), i.to_string());
-                c
-            })
-            .collect())
+        Ok(super::numbered_task_configs(&self.config, max_tasks, "task.id"))
     }
 }
 

@@ -230,6 +230,17 @@ pub enum Task {
 pub type ConnectorFactory = fn() -> Box<dyn ConnectorInstance>;
 pub type TaskFactory = fn() -> Task;
 
+/// `max_tasks` copies of a connector config, each with its task number under `key`.
+pub fn numbered_task_configs(config: &ConfigMap, max_tasks: usize, key: &str) -> Vec<ConfigMap> {
+    (0..max_tasks)
+        .map(|i| {
+            let mut c = config.clone();
+            c.insert(key.to_string(), i.to_string());
+            c
+        })
+        .collect()
+}
+
 /// `tasks.max` of a connector config (validated before it gets here; 1 if absent).
 pub fn tasks_max(config: &ConfigMap) -> usize {
     config.get("tasks.max").and_then(|v| v.trim().parse().ok()).filter(|n: &usize| *n >= 1).unwrap_or(1)
