@@ -536,6 +536,54 @@ pub const PLUGINS: &[Plugin] = &[
         runtime: None,
     },
     Plugin {
+        class: "org.apache.kafka.connect.converters.BooleanConverter",
+        aliases: &["BooleanConverter"],
+        ty: PluginType::Converter,
+        version: KAFKA_VERSION,
+        config: &[],
+        runtime: None,
+    },
+    Plugin {
+        class: "org.apache.kafka.connect.converters.DoubleConverter",
+        aliases: &["DoubleConverter"],
+        ty: PluginType::Converter,
+        version: KAFKA_VERSION,
+        config: &[],
+        runtime: None,
+    },
+    Plugin {
+        class: "org.apache.kafka.connect.converters.FloatConverter",
+        aliases: &["FloatConverter"],
+        ty: PluginType::Converter,
+        version: KAFKA_VERSION,
+        config: &[],
+        runtime: None,
+    },
+    Plugin {
+        class: "org.apache.kafka.connect.converters.IntegerConverter",
+        aliases: &["IntegerConverter"],
+        ty: PluginType::Converter,
+        version: KAFKA_VERSION,
+        config: &[],
+        runtime: None,
+    },
+    Plugin {
+        class: "org.apache.kafka.connect.converters.LongConverter",
+        aliases: &["LongConverter"],
+        ty: PluginType::Converter,
+        version: KAFKA_VERSION,
+        config: &[],
+        runtime: None,
+    },
+    Plugin {
+        class: "org.apache.kafka.connect.converters.ShortConverter",
+        aliases: &["ShortConverter"],
+        ty: PluginType::Converter,
+        version: KAFKA_VERSION,
+        config: &[],
+        runtime: None,
+    },
+    Plugin {
         class: "org.apache.kafka.connect.storage.SimpleHeaderConverter",
         aliases: &["SimpleHeaderConverter"],
         ty: PluginType::HeaderConverter,
@@ -594,4 +642,28 @@ pub fn framework_keys(ty: PluginType) -> Vec<&'static ConfigKey> {
         _ => &[],
     };
     CONNECTOR_KEYS.iter().chain(extra.iter()).collect()
+}
+
+#[cfg(test)]
+mod runtime_agreement {
+    use super::*;
+
+    /// Every converter the registry offers (and validation accepts) can be built at run time.
+    #[test]
+    fn every_registered_converter_can_be_built() {
+        let none = std::collections::BTreeMap::new();
+        for p in PLUGINS {
+            for name in std::iter::once(p.class).chain(p.aliases.iter().copied()) {
+                match p.ty {
+                    PluginType::Converter => {
+                        assert!(crate::data::converter(name, &none, false).is_ok(), "converter {name}")
+                    }
+                    PluginType::HeaderConverter => {
+                        assert!(crate::data::header_converter(name, &none).is_ok(), "header converter {name}")
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
 }
