@@ -470,17 +470,7 @@ mod tests {
         let mut t = FileSinkTask::default();
         let cfg: ConfigMap = [("file".to_string(), path.to_str().unwrap().to_string())].into_iter().collect();
         t.start(&cfg).unwrap();
-        let rec = |v: Value| SinkRecord {
-            topic: Arc::from("t"),
-            kafka_partition: 0,
-            kafka_offset: 0,
-            key_schema: None,
-            key: Value::Null,
-            value_schema: None,
-            value: v,
-            timestamp: None,
-            headers: Vec::new(),
-        };
+        let rec = |v: Value| SinkRecord::schemaless(0, Value::Null, v);
         t.put(vec![rec(Value::String("a".into())), rec(Value::Int64(7)), rec(Value::Null)]).unwrap();
         t.flush().unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "old\na\n7\nnull\n");

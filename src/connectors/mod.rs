@@ -201,6 +201,24 @@ pub struct SinkRecord {
     pub headers: Vec<(String, SchemaAndValue)>,
 }
 
+impl SinkRecord {
+    /// A schemaless record of topic `t`, partition 0 (for tests of sink tasks).
+    #[cfg(test)]
+    pub fn schemaless(offset: i64, key: Value, value: Value) -> Self {
+        Self {
+            topic: std::sync::Arc::from("t"),
+            kafka_partition: 0,
+            kafka_offset: offset,
+            key_schema: None,
+            key,
+            value_schema: None,
+            value,
+            timestamp: None,
+            headers: Vec::new(),
+        }
+    }
+}
+
 /// Kafka Connect's `SinkTask`. Calls are blocking and come from one thread.
 pub trait SinkTask: Send {
     fn start(&mut self, config: &ConfigMap) -> Result<(), ConnectError>;

@@ -369,17 +369,7 @@ mod tests {
         let out = dir.path().join("out.jsonl");
         let mut t = VerifiableSinkTask::default();
         t.start(&cfg(&[("name", "vk"), ("id", "2"), ("output.file", out.to_str().unwrap())])).unwrap();
-        let r = SinkRecord {
-            topic: Arc::from("t"),
-            kafka_partition: 0,
-            kafka_offset: 17,
-            key_schema: None,
-            key: Value::Int32(1),
-            value_schema: None,
-            value: Value::Int64(5),
-            timestamp: None,
-            headers: Vec::new(),
-        };
+        let r = SinkRecord::schemaless(17, Value::Int32(1), Value::Int64(5));
         t.put(vec![r]).unwrap();
         t.flush().unwrap();
         let lines: Vec<serde_json::Value> =

@@ -893,21 +893,7 @@ impl Converter for JsonConverter {
     }
 }
 
-impl HeaderConverter for JsonConverter {
-    fn from_connect_header(
-        &self,
-        topic: &str,
-        _key: &str,
-        schema: Option<&Schema>,
-        value: &Value,
-    ) -> Result<Option<Vec<u8>>, DataError> {
-        self.from_connect(topic, schema, value)
-    }
-
-    fn to_connect_header(&self, topic: &str, _key: &str, bytes: Option<&[u8]>) -> Result<SchemaAndValue, DataError> {
-        self.to_connect(topic, bytes)
-    }
-}
+header_via_converter!(JsonConverter);
 
 /// The JSON `type` name of a schema type (`JsonSchema.*_TYPE_NAME`).
 fn json_type_name(ty: Type) -> &'static str {

@@ -11,6 +11,7 @@
 //! - `values`: `Values.convertToString` / `Values.parseString` (SimpleHeaderConverter).
 //! - `text`: Java's `toString` of numbers, `BigDecimal` text, ISO-8601 dates.
 
+#[macro_use]
 pub mod convert;
 pub mod json;
 mod text;

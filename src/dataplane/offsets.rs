@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use raftconnect_raft::RaftNode;
-use raftconnect_storage::model::{SinkOffsetCommit, SourceOffsetCommit, WorkUnit};
+use raftconnect_storage::model::{SinkOffsetCommit, SourceOffsetCommit};
 use raftconnect_storage::{Command, Response};
 use tokio::sync::{watch, Notify};
 
@@ -33,10 +33,6 @@ impl TaskKey {
         static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         let instance = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Self { connector: connector.to_string(), task, epoch, instance }
-    }
-
-    pub fn unit(&self) -> WorkUnit {
-        WorkUnit::Task { connector: self.connector.clone(), task: self.task }
     }
 }
 
@@ -88,15 +84,6 @@ impl Pending {
     }
 }
 
-/// Counts of what the committer did, for `GET /cluster/worker` and tests.
-#[derive(Debug, Default, Clone, Copy, serde::Serialize)]
-pub struct CommitStats {
-    pub commits: u64,
-    pub items: u64,
-    pub rejected: u64,
-    pub failed_writes: u64,
-}
-
 pub struct OffsetCommitter {
     node: Arc<RaftNode>,
     interval: Duration,
@@ -109,7 +96,6 @@ pub struct OffsetCommitter {
     /// Serializes taking and writing batches, so a task's final commit never races an older
     /// periodic one, and a failed write's items go back before newer ones are taken.
     write_lock: tokio::sync::Mutex<()>,
-    stats: Mutex<CommitStats>,
 }
 
 impl OffsetCommitter {
@@ -123,16 +109,7 @@ impl OffsetCommitter {
             flushed: Notify::new(),
             tick: watch::channel(0).0,
             write_lock: tokio::sync::Mutex::new(()),
-            stats: Mutex::new(CommitStats::default()),
         })
-    }
-
-    pub fn interval(&self) -> Duration {
-        self.interval
-    }
-
-    pub fn stats(&self) -> CommitStats {
-        *self.stats.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn book(&self) -> std::sync::MutexGuard<'_, Book> {
@@ -277,29 +254,20 @@ impl OffsetCommitter {
         let cmd = Command::CommitOffsets { node: self.node.id, source, sink };
         match self.node.write(cmd).await {
             Ok(o) => {
-                let rejected = match &o.response {
-                    Response::Applied => 0,
-                    Response::Rejected(r) => {
-                        tracing::info!(reason = %r, "Offset commit rejected (the task moved or stopped).");
-                        items
-                    }
-                    Response::PartiallyApplied { rejected, .. } => {
-                        for r in rejected {
-                            tracing::info!(reason = %r, "Offset commit item rejected (the task moved or stopped).");
-                        }
-                        rejected.len() as u64
-                    }
+                // Rejected items belong to tasks that moved or stopped: one line for them all.
+                let rejected: Vec<String> = match &o.response {
+                    Response::Applied => Vec::new(),
+                    Response::Rejected(r) => vec![r.to_string()],
+                    Response::PartiallyApplied { rejected, .. } => rejected.iter().map(ToString::to_string).collect(),
                 };
-                let mut s = self.stats.lock().unwrap_or_else(|p| p.into_inner());
-                s.commits += 1;
-                s.items += items;
-                s.rejected += rejected;
-                tracing::debug!(index = o.index, items, rejected, "Committed offsets.");
+                if !rejected.is_empty() {
+                    tracing::info!(index = o.index, items, rejected = ?rejected, "Offset commit items rejected (their tasks moved or stopped).");
+                }
+                tracing::debug!(index = o.index, items, "Committed offsets.");
                 true
             }
             Err(e) => {
                 tracing::warn!(error = %e, items, "Could not commit offsets; they are kept for the next attempt.");
-                self.stats.lock().unwrap_or_else(|p| p.into_inner()).failed_writes += 1;
                 self.book().pending.restore(batch);
                 false
             }
