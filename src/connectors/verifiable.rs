@@ -230,23 +230,11 @@ impl Default for VerifiableSinkTask {
     }
 }
 
-/// A Connect value as the JSON Jackson would print for it.
+/// A Connect value as the JSON Jackson would print for it: the schemaless JsonConverter's.
 fn to_json(v: &Value) -> serde_json::Value {
-    match v {
-        Value::Null => serde_json::Value::Null,
-        Value::Boolean(b) => json!(b),
-        Value::Int8(n) => json!(n),
-        Value::Int16(n) => json!(n),
-        Value::Int32(n) => json!(n),
-        Value::Int64(n) => json!(n),
-        Value::Float32(n) => json!(n),
-        Value::Float64(n) => json!(n),
-        Value::String(s) => json!(s),
-        Value::Bytes(_) | Value::Map(_) | Value::Array(_) => json!(v.to_string()),
-        Value::Struct(fields) => {
-            serde_json::Value::Object(fields.iter().map(|(k, v)| (k.clone(), to_json(v))).collect())
-        }
-    }
+    use crate::data::Converter;
+    let bytes = crate::data::json::JsonConverter::with_schemas(false).from_connect("", None, v);
+    bytes.ok().flatten().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or(serde_json::Value::Null)
 }
 
 impl SinkTask for VerifiableSinkTask {

@@ -449,7 +449,6 @@ pub struct State {
     /// Restart requests per unit: the log index of the latest request that restarts it.
     pub restarts: BTreeMap<WorkUnit, u64>,
     /// Sink connectors: the leader's spread of topic-partitions over tasks.
-    #[serde(default)]
     pub sink_partitions: BTreeMap<String, SinkPartitions>,
 }
 
