@@ -167,7 +167,10 @@ pub async fn start(opts: NodeOptions) -> Result<RunningNode, NodeError> {
     let kafka_cluster_id = Arc::new(std::sync::OnceLock::new());
     tokio::spawn(read_kafka_cluster_id(opts.worker_config.clone(), kafka_cluster_id.clone()));
     let app = crate::rest::router(node.clone(), opts.logs.clone(), worker.stats.clone(), kafka_cluster_id);
-    let server = tokio::spawn(async move {
+    // Served from the Raft runtime (REST handlers hop back to this one, see `rest::router`).
+    let listener = listener.into_std().map_err(|source| NodeError::Bind { addr: opts.listen.clone(), source })?;
+    let server = node.raft_runtime().spawn(async move {
+        let listener = tokio::net::TcpListener::from_std(listener)?;
         axum::serve(listener, app)
             .with_graceful_shutdown(async move {
                 let _ = shutdown_rx.wait_for(|s| *s).await;

@@ -33,6 +33,9 @@ pub enum TransportError {
     /// The peer could not be connected to: nothing was sent.
     #[error("cannot connect to {url}: {reason}")]
     Connect { url: String, reason: String },
+    /// The peer's port refused the connection: nothing was sent, and no process listens there.
+    #[error("connection refused by {url}: {reason}")]
+    Refused { url: String, reason: String },
     /// The request may have been delivered; its answer did not come back.
     #[error("request to {url} failed: {reason}")]
     Failed { url: String, reason: String },
@@ -45,8 +48,27 @@ pub enum TransportError {
 impl TransportError {
     /// True when the request certainly did not reach the peer's handler.
     pub fn not_sent(&self) -> bool {
-        matches!(self, TransportError::Connect { .. })
+        matches!(self, TransportError::Connect { .. } | TransportError::Refused { .. })
     }
+
+    /// True when the peer's port actively refused the connection (nothing listens there).
+    pub fn refused(&self) -> bool {
+        matches!(self, TransportError::Refused { .. })
+    }
+}
+
+/// Did connecting fail because the peer refused the connection (ECONNREFUSED)?
+fn is_refused(e: &reqwest::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            if io.kind() == std::io::ErrorKind::ConnectionRefused {
+                return true;
+            }
+        }
+        source = err.source();
+    }
+    false
 }
 
 /// Per-peer record of RPC outcomes, written by the network layer, read for liveness.
@@ -61,16 +83,41 @@ pub struct PeerRecord {
     pub last_err: Option<Instant>,
     /// When the peer last granted this node its vote.
     pub vote_granted: Option<Instant>,
+    /// Since when every RPC to the peer found its port closed (connection refused): no process
+    /// is listening there. Cleared by the next successful RPC.
+    pub refused_since: Option<Instant>,
+}
+
+impl PeerRecord {
+    /// The peer's port refuses connections and nothing succeeded since: its process is gone.
+    /// (A silent peer — partitioned, frozen, or dropping packets — is not refused.)
+    pub fn refused(&self) -> bool {
+        match (self.refused_since, self.last_ok) {
+            (Some(r), Some(ok)) => r > ok,
+            (Some(_), None) => true,
+            _ => false,
+        }
+    }
 }
 
 impl PeerHealth {
-    fn record(&self, target: NodeId, ok: bool) {
+    fn record<T>(&self, target: NodeId, res: &Result<T, TransportError>) {
         let mut map = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         let r = map.entry(target).or_default();
-        if ok {
-            r.last_ok = Some(Instant::now());
-        } else {
-            r.last_err = Some(Instant::now());
+        let now = Instant::now();
+        match res {
+            Ok(_) => {
+                r.last_ok = Some(now);
+                r.refused_since = None;
+            }
+            Err(e) => {
+                r.last_err = Some(now);
+                if e.refused() {
+                    r.refused_since.get_or_insert(now);
+                } else {
+                    r.refused_since = None;
+                }
+            }
         }
     }
 
@@ -121,7 +168,9 @@ impl RpcClient {
             builder = builder.header(TARGET_HEADER, t.to_string());
         }
         let resp = builder.send().await.map_err(|e| {
-            if e.is_connect() {
+            if e.is_connect() && is_refused(&e) {
+                TransportError::Refused { url: url.clone(), reason: e.to_string() }
+            } else if e.is_connect() {
                 TransportError::Connect { url: url.clone(), reason: e.to_string() }
             } else {
                 TransportError::Failed { url: url.clone(), reason: e.to_string() }
@@ -193,12 +242,14 @@ impl Conn {
     {
         let res: Result<Result<Resp, RaftError<NodeId, E>>, TransportError> =
             self.client.call(&self.base, path, Some(self.target), req, timeout).await;
-        self.health.record(self.target, res.is_ok());
+        self.health.record(self.target, &res);
         match res {
             Ok(Ok(resp)) => Ok(resp),
             Ok(Err(remote)) => Err(RPCError::RemoteError(RemoteError::new(self.target, remote))),
             // Known down: openraft backs off instead of retrying hot.
-            Err(e @ TransportError::Connect { .. }) => Err(RPCError::Unreachable(Unreachable::new(&e))),
+            Err(e @ (TransportError::Connect { .. } | TransportError::Refused { .. })) => {
+                Err(RPCError::Unreachable(Unreachable::new(&e)))
+            }
             Err(e) => Err(RPCError::Network(NetworkError::new(&e))),
         }
     }
@@ -256,11 +307,13 @@ impl RaftNetwork<TypeConfig> for Conn {
             res = call => res,
             closed = cancel => return Err(StreamingError::Closed(closed)),
         };
-        self.health.record(self.target, res.is_ok());
+        self.health.record(self.target, &res);
         match res {
             Ok(Ok(resp)) => Ok(resp),
             Ok(Err(fatal)) => Err(StreamingError::RemoteError(RemoteError::new(self.target, fatal))),
-            Err(e @ TransportError::Connect { .. }) => Err(StreamingError::Unreachable(Unreachable::new(&e))),
+            Err(e @ (TransportError::Connect { .. } | TransportError::Refused { .. })) => {
+                Err(StreamingError::Unreachable(Unreachable::new(&e)))
+            }
             Err(e) => Err(StreamingError::Network(NetworkError::new(&e))),
         }
     }

@@ -57,6 +57,8 @@ pub struct JoinResponse {
 pub struct Liveness {
     pub id: NodeId,
     pub alive: bool,
+    /// The member's port refuses connections: no process is left to run its work.
+    pub refused: bool,
     pub last_contact_ms: Option<u64>,
     pub matched_index: Option<u64>,
 }
@@ -94,14 +96,30 @@ pub struct RaftNode {
     pub raft: Raft,
     pub settings: RaftSettings,
     state: StateHandle,
-    log: LogStore,
-    client: RpcClient,
+    pub(crate) log: LogStore,
+    /// For forwarding, joins and pre-votes. Raft's own RPCs use a client of their own, whose
+    /// connections live on the Raft runtime.
+    pub(crate) client: RpcClient,
     health: PeerHealth,
     /// Membership changes must not run concurrently (openraft FAQ).
     membership_lock: Mutex<()>,
     check: std::sync::RwLock<Option<ProposalCheck>>,
     /// When a leader last reached this node with an AppendEntries it accepted.
-    leader_contact: std::sync::Mutex<Option<Instant>>,
+    pub(crate) leader_contact: std::sync::Mutex<Option<Instant>>,
+    pub(crate) started_at: Instant,
+    /// The runtime Raft runs on (RaftCore, replication, storage, elections, the RPC server):
+    /// its own threads and blocking pool, so connectors, the planner and REST cannot delay a
+    /// heartbeat, a vote or an fsync.
+    runtime: std::sync::Mutex<Option<tokio::runtime::Runtime>>,
+    runtime_handle: tokio::runtime::Handle,
+}
+
+impl Drop for RaftNode {
+    fn drop(&mut self) {
+        if let Some(rt) = self.runtime.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            rt.shutdown_background();
+        }
+    }
 }
 
 impl RaftNode {
@@ -119,9 +137,21 @@ impl RaftNode {
         let config = settings.openraft_config().map_err(|e| RaftNodeError::Invalid(e.to_string()))?;
         let client = RpcClient::new();
         let health = PeerHealth::default();
-        let network = Network { client: client.clone(), health: health.clone() };
-        let raft = Raft::new(id, Arc::new(config), network, log.clone(), sm)
+        let network = Network { client: RpcClient::new(), health: health.clone() };
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name(format!("raft-{id}"))
+            .enable_all()
+            .build()
+            .map_err(|e| RaftNodeError::Raft(format!("cannot start the Raft runtime: {e}")))?;
+        let runtime_handle = runtime.handle().clone();
+        // openraft spawns RaftCore, replication and the state machine worker on the runtime
+        // it is created on.
+        let log_for_raft = log.clone();
+        let raft = runtime
+            .spawn(async move { Raft::new(id, Arc::new(config), network, log_for_raft, sm).await })
             .await
+            .map_err(|e| RaftNodeError::Raft(e.to_string()))?
             .map_err(|e| RaftNodeError::Raft(e.to_string()))?;
         let node = Arc::new(Self {
             id,
@@ -136,9 +166,17 @@ impl RaftNode {
             membership_lock: Mutex::new(()),
             check: std::sync::RwLock::new(None),
             leader_contact: std::sync::Mutex::new(None),
+            started_at: Instant::now(),
+            runtime: std::sync::Mutex::new(Some(runtime)),
+            runtime_handle,
         });
-        tokio::spawn(node.clone().nudge_elections());
+        node.runtime_handle.spawn(node.clone().drive_elections());
         Ok(node)
+    }
+
+    /// The runtime Raft runs on; the node's RPC server belongs there too.
+    pub fn raft_runtime(&self) -> tokio::runtime::Handle {
+        self.runtime_handle.clone()
     }
 
     pub fn state(&self) -> &StateHandle {
@@ -256,54 +294,6 @@ impl RaftNode {
         voters.len() <= 3 && voters.iter().any(|v| *v != self.id && recent(self.health.get(*v).vote_granted))
     }
 
-    /// openraft 0.9 lets a follower that saw a committed leader campaign only after
-    /// `election_timeout_max` (its leader lease, during which it refuses votes) *plus* a random
-    /// election timeout. This nudge starts the election as soon as the lease has passed (with
-    /// a little jitter): failover then takes about one `election_timeout_max`, and the first
-    /// vote request reaches the other voters before their work lease runs out.
-    async fn nudge_elections(self: Arc<Self>) {
-        let max = self.settings.election_timeout_max;
-        let jitter_span = (self.settings.election_timeout_min / 3).as_millis().max(1) as u64;
-        let mut last_nudge: Option<Instant> = None;
-        let mut last_tick = Instant::now();
-        let mut awake_since = Instant::now();
-        loop {
-            tokio::time::sleep(self.settings.heartbeat / 2).await;
-            // A process that was frozen (SIGSTOP, a VM pause) wakes with a stale view: give the
-            // leader a full period to reach it before calling an election.
-            if last_tick.elapsed() > max {
-                awake_since = Instant::now();
-            }
-            last_tick = Instant::now();
-            let m = self.raft.metrics().borrow().clone();
-            if m.state != ServerState::Follower || !m.membership_config.membership().voter_ids().any(|v| v == self.id) {
-                continue;
-            }
-            let silent_for = match *self.leader_contact.lock().unwrap_or_else(|p| p.into_inner()) {
-                Some(t) => t.elapsed().min(awake_since.elapsed()),
-                None => continue,
-            };
-            let jitter = Duration::from_millis(
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map(|d| d.subsec_nanos() as u64)
-                    .unwrap_or(0)
-                    % jitter_span,
-            );
-            let due = silent_for > max + jitter && last_nudge.map(|t| t.elapsed() > max).unwrap_or(true);
-            if due {
-                last_nudge = Some(Instant::now());
-                tracing::info!(
-                    silent_ms = silent_for.as_millis() as u64,
-                    "No leader heard from; starting an election."
-                );
-                if let Err(e) = self.raft.trigger().elect().await {
-                    tracing::warn!(error = %e, "Could not start an election.");
-                }
-            }
-        }
-    }
-
     /// `Some` once the membership this node has replicated includes it.
     fn joined(&self) -> Option<JoinResponse> {
         let m = self.raft.metrics().borrow().clone();
@@ -317,6 +307,12 @@ impl RaftNode {
     pub fn leader(&self) -> Option<(NodeId, String)> {
         let m = self.raft.metrics().borrow().clone();
         let leader = m.current_leader?;
+        // Elections need a pre-vote majority (election.rs), so a node cut off from its leader
+        // stays a follower of it: after twice the leader lease without a word from it, that
+        // leader is not known any more (as a candidate knows none).
+        if leader != self.id && self.leader_silence() > 2 * self.settings.election_timeout_max {
+            return None;
+        }
         let url = m.membership_config.membership().get_node(&leader)?.addr.clone();
         Some((leader, url))
     }
@@ -382,8 +378,13 @@ impl RaftNode {
         *self.check.write().unwrap_or_else(|p| p.into_inner()) = Some(check);
     }
 
-    /// Propose on this node, which must be the leader.
+    /// Propose on this node, which must be the leader. Every entry path (local writes, the
+    /// forwarded `/raft/write`) goes through here and gets the same command cap.
     pub async fn local_write(&self, cmd: Command) -> Result<WriteOutcome, RaftNodeError> {
+        let size = raftconnect_storage::codec::encode(&cmd).len();
+        if size > MAX_COMMAND_BYTES {
+            return Err(RaftNodeError::CommandTooLarge { size, max: MAX_COMMAND_BYTES });
+        }
         let check = self.check.read().unwrap_or_else(|p| p.into_inner()).clone();
         if let Some(check) = check {
             self.ensure_leader()?;
@@ -549,13 +550,20 @@ impl RaftNode {
         let m = self.raft.metrics().borrow().clone();
         let matched_index = m.replication.as_ref().and_then(|r| r.get(&id).cloned().flatten()).map(|l| l.index);
         if id == self.id {
-            return Liveness { id, alive: true, last_contact_ms: Some(0), matched_index: m.last_log_index };
+            return Liveness {
+                id,
+                alive: true,
+                refused: false,
+                last_contact_ms: Some(0),
+                matched_index: m.last_log_index,
+            };
         }
         let rec = self.health.get(id);
         let since = rec.last_ok.map(|t| t.elapsed());
         Liveness {
             id,
-            alive: since.map(|s| s <= self.settings.liveness_timeout).unwrap_or(false),
+            alive: since.map(|s| s <= self.settings.liveness_timeout).unwrap_or(false) && !rec.refused(),
+            refused: rec.refused(),
             last_contact_ms: since.map(|s| s.as_millis() as u64),
             matched_index,
         }

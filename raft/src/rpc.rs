@@ -28,6 +28,7 @@ pub fn router(node: Arc<RaftNode>) -> Router {
     Router::new()
         .route("/raft/append", post(append))
         .route("/raft/vote", post(vote))
+        .route("/raft/pre-vote", post(pre_vote))
         .route("/raft/snapshot", post(snapshot))
         .route("/raft/write", post(write))
         .route("/raft/read-index", post(read_index))
@@ -90,6 +91,16 @@ async fn vote(State(node): State<Arc<RaftNode>>, headers: HeaderMap, body: Bytes
             node.note_election_contact(candidate);
             bincode_reply(&res)
         }
+        Err(r) => r,
+    }
+}
+
+async fn pre_vote(State(node): State<Arc<RaftNode>>, headers: HeaderMap, body: Bytes) -> Response {
+    if let Err(r) = check_target(&node, &headers) {
+        return r;
+    }
+    match decode_body::<crate::election::PreVoteRequest>(&body) {
+        Ok(req) => bincode_reply(&node.handle_pre_vote(req).await),
         Err(r) => r,
     }
 }

@@ -51,6 +51,8 @@ impl RaftSettings {
             install_snapshot_timeout: 10_000,
             snapshot_policy: openraft::SnapshotPolicy::LogsSinceLast(self.snapshot_logs_since_last),
             max_in_snapshot_log_to_keep: self.max_in_snapshot_log_to_keep,
+            // Elections are started by `election.rs`, after a pre-vote round.
+            enable_elect: false,
             ..Default::default()
         }
         .validate()

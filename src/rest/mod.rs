@@ -134,6 +134,9 @@ pub fn router(
     kafka_cluster_id: Arc<std::sync::OnceLock<String>>,
 ) -> axum::Router {
     let state = AppState { node: node.clone(), logs, worker, kafka_cluster_id };
+    // The server runs on the Raft runtime (so heartbeats and votes are answered however busy
+    // the node is); REST handlers hop back to the runtime they were built on.
+    let app_runtime = tokio::runtime::Handle::current();
     let rest = cluster::routes()
         .merge(connectors::routes())
         .merge(plugins::routes())
@@ -144,7 +147,19 @@ pub fn router(
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::INTERNAL_SERVER_ERROR,
             Duration::from_secs(90),
-        ));
+        ))
+        .layer(axum::middleware::from_fn(move |req: axum::extract::Request, next: axum::middleware::Next| {
+            let app_runtime = app_runtime.clone();
+            async move {
+                match app_runtime.spawn(next.run(req)).await {
+                    Ok(resp) => resp,
+                    Err(e) => {
+                        tracing::error!(error = %e, "REST handler panicked.");
+                        StatusCode::INTERNAL_SERVER_ERROR.into_response()
+                    }
+                }
+            }
+        }));
     rest.merge(raftconnect_raft::rpc::router(node))
         .fallback(|| async { ApiError::not_found("HTTP 404 Not Found") })
         .layer(tower_http::trace::TraceLayer::new_for_http())

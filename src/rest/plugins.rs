@@ -162,7 +162,7 @@ async fn health(State(s): State<AppState>) -> Response {
         )
             .into_response();
     }
-    match m.current_leader {
+    match s.node.leader() {
         Some(_) => (
             StatusCode::OK,
             Json(json!({ "status": "healthy", "message": "Worker has completed startup and is ready to handle requests." })),
