@@ -9,6 +9,7 @@
 //! - [`logging`]: log levels changeable at run time (`/admin/loggers`).
 //! - [`coordinator`]: the planner, on the Raft leader only: who runs which connector and task.
 //! - [`worker`]: on every node, runs the units assigned to it (supervised, fenced by epochs).
+//! - [`status`]: the node's status reporter: statuses of its units in batched entries.
 //! - [`connectors`]: the connector/task runtime traits and the built-in plugins.
 //! - [`dataplane`]: source and sink task loops over Kafka, the node's offset committer.
 //! - [`data`]: Kafka Connect's data model and the converters.
@@ -32,5 +33,6 @@ pub mod plugins;
 pub mod rest;
 pub mod server;
 pub mod sink_partitions;
+pub mod status;
 pub mod validation;
 pub mod worker;

@@ -237,6 +237,9 @@ fn main() -> ExitCode {
             Command::Connector(args) => cli::connector(args).await,
         }
     });
+    // A plugin call stuck on the blocking pool must not keep the process alive: the node has
+    // already stopped (within its stop timeout) when we get here.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(500));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

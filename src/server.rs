@@ -94,23 +94,31 @@ pub struct RunningNode {
 
 impl RunningNode {
     /// Leave gracefully: say so in the log, stop and release every unit (the planner moves
-    /// them at once), then stop serving and shut Raft down.
+    /// them at once), then stop serving and shut Raft down. Bounded, even with no leader (Kafka
+    /// Connect's `task.shutdown.graceful.timeout.ms`): what cannot be handed over in time moves
+    /// after the grace instead.
     pub async fn stop(self) {
+        let deadline = tokio::time::Instant::now() + self.stop_timeout + Duration::from_secs(1);
         let leaving = self.node.write(raftconnect_storage::Command::MarkNodeLeaving { id: self.node.id });
-        if let Err(e) = tokio::time::timeout(Duration::from_secs(3), leaving)
+        if let Err(e) = tokio::time::timeout(Duration::from_secs(2), leaving)
             .await
             .unwrap_or(Err(raftconnect_raft::RaftNodeError::Timeout("marking the node as leaving".into())))
         {
             tracing::warn!(error = %e, "Could not announce the graceful leave; work moves after the grace.");
         }
         self.worker.begin_shutdown();
-        let budget = self.stop_timeout + Duration::from_secs(2);
-        if tokio::time::timeout(budget, self.worker_task).await.is_err() {
+        let worker_deadline = deadline.checked_sub(Duration::from_millis(500)).unwrap_or(deadline);
+        if tokio::time::timeout_at(worker_deadline, self.worker_task).await.is_err() {
             tracing::warn!("The worker did not finish releasing its units in time.");
         }
         let _ = self.shutdown.send(true);
-        let _ = self.server.await;
-        self.node.shutdown().await;
+        let rest = deadline.max(tokio::time::Instant::now() + Duration::from_millis(200));
+        if tokio::time::timeout_at(rest, self.server).await.is_err() {
+            tracing::warn!("Open connections did not close in time.");
+        }
+        if tokio::time::timeout_at(rest, self.node.shutdown()).await.is_err() {
+            tracing::warn!("Raft did not shut down in time.");
+        }
     }
 }
 
@@ -188,7 +196,11 @@ pub async fn start(opts: NodeOptions) -> Result<RunningNode, NodeError> {
     // The planner acts only while this node leads; the worker runs what is assigned here.
     tokio::spawn(crate::coordinator::run(
         node.clone(),
-        crate::coordinator::CoordinatorSettings { plan: opts.runtime.plan.clone(), tick: Duration::from_millis(100) },
+        crate::coordinator::CoordinatorSettings {
+            plan: opts.runtime.plan.clone(),
+            tick: Duration::from_millis(100),
+            min_gap: Duration::from_millis(20),
+        },
     ));
     // Offsets of every task here go to Raft in one entry per interval; the leader spreads
     // sink partitions over tasks.

@@ -176,7 +176,8 @@ pub async fn run(node: Arc<RaftNode>, worker: WorkerConfig) {
             }
             tracing::info!(connector = %name, generation, partitions = matching.len(), tasks, "Spreading sink partitions over tasks.");
             let cmd = Command::AssignSinkPartitions { connector: name.clone(), generation, tasks: next };
-            if let Err(e) = node.write(cmd).await {
+            // A spread too large for one entry goes in parts, made current by the last one.
+            if let Err(e) = node.write_all(cmd).await {
                 tracing::warn!(connector = %name, error = %e, "Could not write the sink partition spread; will retry.");
                 last_fetch = None;
                 break;

@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use raftconnect_raft::RaftNode;
-use raftconnect_storage::model::{ConfigMap, NodeId, TargetState, TopicPartition, UnitState, WorkUnit};
+use raftconnect_storage::model::{ConfigMap, NodeId, StatusReport, TargetState, TopicPartition, UnitState, WorkUnit};
 use raftconnect_storage::{Command, Response, State};
 use serde::Serialize;
 use tokio::sync::watch;
@@ -27,6 +27,7 @@ use crate::connectors::{self, ConnectError, ConnectorInstance, Lifecycle, Source
 use crate::dataplane::offsets::TaskKey;
 use crate::dataplane::{DataPlane, TaskEnv};
 use crate::plugins;
+use crate::status::StatusReporter;
 
 #[derive(Debug, Clone)]
 pub struct RestartPolicy {
@@ -164,6 +165,7 @@ pub struct Worker {
     node: Arc<RaftNode>,
     settings: WorkerSettings,
     plane: Arc<DataPlane>,
+    reporter: Arc<StatusReporter>,
     pub stats: Arc<WorkerStats>,
     shutdown: watch::Sender<bool>,
 }
@@ -171,6 +173,7 @@ pub struct Worker {
 impl Worker {
     pub fn new(node: Arc<RaftNode>, settings: WorkerSettings, plane: Arc<DataPlane>) -> Arc<Self> {
         Arc::new(Self {
+            reporter: StatusReporter::new(node.clone()),
             node,
             settings,
             plane,
@@ -187,6 +190,8 @@ impl Worker {
     /// The reconcile loop; returns after a shutdown was requested and the units were released.
     pub async fn run(self: Arc<Self>) {
         let me = self.node.id;
+        // Statuses of every unit here go to Raft in a few batched entries.
+        tokio::spawn(self.reporter.clone().run());
         let mut applied = self.node.state().applied_watch();
         let mut shutdown = self.shutdown.subscribe();
         let mut units: HashMap<WorkUnit, UnitHandle> = HashMap::new();
@@ -322,6 +327,7 @@ impl Worker {
             settings: self.settings.clone(),
             spec: spec.clone(),
             plane: self.plane.clone(),
+            reporter: self.reporter.clone(),
         };
         let join = tokio::spawn(sup.run(target_rx, stop_rx, partitions_rx, restarting));
         UnitHandle { spec, target: target_tx, partitions: partitions_tx, stop: stop_tx, join }
@@ -359,7 +365,7 @@ impl Worker {
             return;
         }
         tracing::info!(units = ?units.iter().map(|(u, _)| u.to_string()).collect::<Vec<_>>(), "Releasing units.");
-        if let Err(e) = self.node.write(Command::ReleaseUnits { node: self.node.id, units }).await {
+        if let Err(e) = self.node.write_all(Command::ReleaseUnits { node: self.node.id, units }).await {
             tracing::warn!(error = %e, "Could not release units; they move after the grace instead.");
         }
     }
@@ -371,6 +377,7 @@ struct Supervisor {
     settings: WorkerSettings,
     spec: UnitSpec,
     plane: Arc<DataPlane>,
+    reporter: Arc<StatusReporter>,
 }
 
 /// Why one run of a unit ended.
@@ -393,31 +400,18 @@ impl Drop for StopOnDrop {
 type Shared<T> = Arc<Mutex<Box<T>>>;
 
 impl Supervisor {
+    /// Report a status under this unit's epoch; returns once it was written (or rejected as
+    /// stale, or given up on), so a unit never runs while its status says otherwise.
     async fn report(&self, state: UnitState, trace: Option<String>, restarts: u32, next_restart_ms: Option<u64>) {
-        let cmd = Command::ReportStatus {
+        let report = StatusReport {
             unit: self.spec.unit.clone(),
-            node: self.node.id,
             epoch: self.spec.epoch,
             state,
             trace,
             restarts,
             next_restart_ms,
         };
-        // A status write is idempotent: retry it through leader changes (bounded), so a unit
-        // never runs while its status says otherwise.
-        for attempt in 1..=10u32 {
-            match self.node.write(cmd.clone()).await {
-                Ok(o) if !matches!(o.response, Response::Applied) => {
-                    tracing::info!(unit = %self.spec.unit, response = ?o.response, "Status not applied (stale epoch).");
-                    return;
-                }
-                Ok(_) => return,
-                Err(e) => {
-                    tracing::warn!(unit = %self.spec.unit, error = %e, attempt, "Could not report status; retrying.");
-                    tokio::time::sleep(Duration::from_millis(100 * u64::from(attempt))).await;
-                }
-            }
-        }
+        self.reporter.report(report).await;
     }
 
     /// Run a blocking plugin call under a timeout.
@@ -778,10 +772,16 @@ impl Supervisor {
                     epoch: self.spec.epoch,
                     configs: configs.clone(),
                 };
-                match self.node.write(cmd).await {
-                    Ok(o) if matches!(o.response, Response::Applied) => return Ok(()),
-                    // Stale epoch or STOPPED: this instance no longer speaks for the connector.
-                    Ok(o) => return Err(ConnectError::new(format!("task configs not accepted: {:?}", o.response))),
+                // Configs too large for one entry go in parts (Kafka Connect: task configs,
+                // then the commit record); the last part makes them current.
+                match self.node.write_all(cmd).await {
+                    Ok(outcomes) => match outcomes.iter().find(|o| !matches!(o.response, Response::Applied)) {
+                        None => return Ok(()),
+                        // Stale epoch or STOPPED: this instance no longer speaks for the connector.
+                        Some(o) => {
+                            return Err(ConnectError::new(format!("task configs not accepted: {:?}", o.response)))
+                        }
+                    },
                     Err(e) => tracing::warn!(connector = %name, error = %e, "Could not write task configs; retrying."),
                 }
             }

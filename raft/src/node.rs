@@ -29,8 +29,9 @@ use crate::{Entry, LogStore, Raft};
 /// validated on the leader). `Err((status, message))` refuses the command.
 pub type ProposalCheck = Arc<dyn Fn(&Command, &raftconnect_storage::State) -> Result<(), (u16, String)> + Send + Sync>;
 
-/// Largest command accepted into the log (keeps every sled value far below its blob threshold).
-pub const MAX_COMMAND_BYTES: usize = 64 << 10;
+/// Largest command accepted into the log; defined by the storage crate, which splits the
+/// cluster's own commands to fit it.
+pub use raftconnect_storage::model::MAX_COMMAND_BYTES;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct WriteOutcome {
@@ -371,6 +372,18 @@ impl RaftNode {
             return Err(RaftNodeError::CommandTooLarge { size, max: MAX_COMMAND_BYTES });
         }
         self.on_leader("/raft/write", &cmd, || self.local_write(cmd.clone())).await
+    }
+
+    /// Write a command the cluster makes itself, in pieces that fit the command cap
+    /// ([`Command::split_to_fit`]), in order; the outcome of every piece. Stops at the first
+    /// piece that could not be written (the caller retries the whole command: every piece is
+    /// idempotent, and a multi-part write starts again at part 0).
+    pub async fn write_all(&self, cmd: Command) -> Result<Vec<WriteOutcome>, RaftNodeError> {
+        let mut outcomes = Vec::new();
+        for piece in cmd.split_to_fit(MAX_COMMAND_BYTES) {
+            outcomes.push(self.write(piece).await?);
+        }
+        Ok(outcomes)
     }
 
     /// Install the check the leader runs before proposing (see [`ProposalCheck`]).

@@ -252,18 +252,25 @@ impl OffsetCommitter {
             .collect();
         let items = (source.len() + sink.len()) as u64;
         let cmd = Command::CommitOffsets { node: self.node.id, source, sink };
-        match self.node.write(cmd).await {
-            Ok(o) => {
+        // A node's batch may exceed one entry: it goes in pieces, each fenced on its own.
+        match self.node.write_all(cmd).await {
+            Ok(outcomes) => {
                 // Rejected items belong to tasks that moved or stopped: one line for them all.
-                let rejected: Vec<String> = match &o.response {
-                    Response::Applied => Vec::new(),
-                    Response::Rejected(r) => vec![r.to_string()],
-                    Response::PartiallyApplied { rejected, .. } => rejected.iter().map(ToString::to_string).collect(),
-                };
+                let rejected: Vec<String> = outcomes
+                    .iter()
+                    .flat_map(|o| match &o.response {
+                        Response::Rejected(r) => vec![r.to_string()],
+                        Response::PartiallyApplied { rejected, .. } => {
+                            rejected.iter().map(ToString::to_string).collect()
+                        }
+                        _ => Vec::new(),
+                    })
+                    .collect();
+                let index = outcomes.last().map(|o| o.index);
                 if !rejected.is_empty() {
-                    tracing::info!(index = o.index, items, rejected = ?rejected, "Offset commit items rejected (their tasks moved or stopped).");
+                    tracing::info!(index, items, rejected = ?rejected, "Offset commit items rejected (their tasks moved or stopped).");
                 }
-                tracing::debug!(index = o.index, items, "Committed offsets.");
+                tracing::debug!(index, items, entries = outcomes.len(), "Committed offsets.");
                 true
             }
             Err(e) => {

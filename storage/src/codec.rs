@@ -31,6 +31,13 @@ pub fn encode<T: Serialize + ?Sized>(v: &T) -> Vec<u8> {
     options(u64::MAX).serialize(v).unwrap_or_default()
 }
 
+/// The exact length of [`encode`]`(v)`, computed without building the bytes: how writers check
+/// a command against the command cap and size the pieces they split it into.
+pub fn encoded_len<T: Serialize + ?Sized>(v: &T) -> usize {
+    // Cannot fail for the same reasons `encode` cannot; 0 mirrors `encode`'s empty fallback.
+    options(u64::MAX).serialized_size(v).map_or(0, |n| usize::try_from(n).unwrap_or(usize::MAX))
+}
+
 /// Decode without a version byte, bounded by `limit` bytes.
 pub fn decode_limited<T: DeserializeOwned>(bytes: &[u8], limit: u64) -> Result<T, CodecError> {
     Ok(options(limit).deserialize(bytes)?)
@@ -71,6 +78,16 @@ mod tests {
         other[0] = 9;
         assert!(matches!(decode_versioned::<Vec<String>>(&other), Err(CodecError::Version { found: 9 })));
         assert!(matches!(decode_versioned::<Vec<String>>(&[]), Err(CodecError::Empty)));
+    }
+
+    #[test]
+    fn encoded_len_is_the_length_of_encode() {
+        let values: [Vec<String>; 3] = [vec![], vec!["a".into()], vec!["ü".repeat(100), String::new()]];
+        for v in &values {
+            assert_eq!(encoded_len(v), encode(v).len(), "{v:?}");
+        }
+        // fixint: a Vec is an 8-byte length, a String an 8-byte length plus its bytes.
+        assert_eq!(encoded_len(&vec!["abc".to_string()]), 8 + 8 + 3);
     }
 
     #[test]

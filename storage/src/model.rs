@@ -10,6 +10,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+/// Largest command accepted into the log, as bincode bytes (keeps every sled value far below its
+/// blob threshold). Commands the cluster writes itself are cut to fit with
+/// [`Command::split_to_fit`]; user-written ones over it are refused.
+pub const MAX_COMMAND_BYTES: usize = 64 << 10;
+
 /// Raft node id. Stable for the life of a data directory.
 pub type NodeId = u64;
 
@@ -176,6 +181,39 @@ pub struct SinkOffsetCommit {
     pub offset: i64,
 }
 
+/// One unit's status in a [`Command::ReportStatuses`] batch: what a [`Command::ReportStatus`]
+/// carries, less the node (the batch's).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct StatusReport {
+    pub unit: WorkUnit,
+    pub epoch: u64,
+    pub state: UnitState,
+    pub trace: Option<String>,
+    pub restarts: u32,
+    pub next_restart_ms: Option<u64>,
+}
+
+/// Task configs received in [`Command::PutTaskConfigsPart`]s, not yet current: the parts
+/// `0..next_part` of `parts` written by the connector instance running under `epoch`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct StagedTaskConfigs {
+    pub epoch: u64,
+    pub next_part: u32,
+    pub parts: u32,
+    pub configs: Vec<ConfigMap>,
+}
+
+/// A sink partition spread received in [`Command::SpreadSinkPartitionsPart`]s, not yet current:
+/// the parts `0..next_part` of `parts` for the task configs of `generation`. `tasks` has one
+/// (possibly still incomplete) list per task of the spread.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct StagedSinkPartitions {
+    pub generation: u64,
+    pub next_part: u32,
+    pub parts: u32,
+    pub tasks: Vec<Vec<TopicPartition>>,
+}
+
 /// One change of the assignment: `node: None` revokes the unit.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct AssignmentChange {
@@ -299,9 +337,68 @@ pub enum Command {
         node: NodeId,
         units: Vec<(WorkUnit, u64)>,
     },
+    // New variants go at the end only: bincode encodes the variant index, so inserting one in
+    // the middle would reinterpret every stored log entry (the variant-order test pins this).
+    /// Part `part` of `parts` of task configs too large for one entry (Kafka Connect writes task
+    /// configs, then a commit record). Parts come in log order from the connector instance
+    /// running under `epoch`; the last one makes their concatenated configs current as
+    /// [`Command::PutTaskConfigs`] would, with this entry's index as the generation.
+    PutTaskConfigsPart {
+        connector: String,
+        epoch: u64,
+        part: u32,
+        parts: u32,
+        configs: Vec<ConfigMap>,
+    },
+    /// Part `part` of `parts` of a sink partition spread over `task_count` tasks, too large for
+    /// one [`Command::AssignSinkPartitions`]: each `(task, partitions)` pair is appended to that
+    /// task's list, and the last part installs the whole spread.
+    SpreadSinkPartitionsPart {
+        connector: String,
+        generation: u64,
+        task_count: u32,
+        part: u32,
+        parts: u32,
+        tasks: Vec<(u32, Vec<TopicPartition>)>,
+    },
+    /// Many status reports of one node; each applies (or is rejected) as a
+    /// [`Command::ReportStatus`] would.
+    ReportStatuses {
+        node: NodeId,
+        reports: Vec<StatusReport>,
+    },
 }
 
 impl Command {
+    /// Whether applying it can change where units should run: the connectors, their task
+    /// counts and target states, the assignments or the node registry. Offsets, statuses,
+    /// sink spreads, restarts and log levels cannot.
+    pub fn changes_layout(&self) -> bool {
+        match self {
+            Command::RegisterNode { .. }
+            | Command::MarkNodeLeaving { .. }
+            | Command::ForgetNode { .. }
+            | Command::PutConnector { .. }
+            | Command::DeleteConnector { .. }
+            | Command::SetTargetState { .. }
+            | Command::PutTaskConfigs { .. }
+            | Command::PutTaskConfigsPart { .. }
+            | Command::Assign { .. }
+            | Command::CreateConnector { .. }
+            | Command::Revoke { .. }
+            | Command::ReleaseUnits { .. } => true,
+            Command::CommitOffsets { .. }
+            | Command::AssignSinkPartitions { .. }
+            | Command::SpreadSinkPartitionsPart { .. }
+            | Command::AlterOffsets { .. }
+            | Command::ReportStatus { .. }
+            | Command::ReportStatuses { .. }
+            | Command::RequestRestart { .. }
+            | Command::SetLoggerLevel { .. }
+            | Command::RequestTaskRestart { .. } => false,
+        }
+    }
+
     /// Short name of the variant, as shown in log views.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -323,6 +420,9 @@ impl Command {
             Command::RequestTaskRestart { .. } => "request_task_restart",
             Command::Revoke { .. } => "revoke",
             Command::ReleaseUnits { .. } => "release_units",
+            Command::PutTaskConfigsPart { .. } => "put_task_configs_part",
+            Command::SpreadSinkPartitionsPart { .. } => "spread_sink_partitions_part",
+            Command::ReportStatuses { .. } => "report_statuses",
         }
     }
 }
@@ -376,6 +476,13 @@ pub enum Rejection {
         connector: String,
         generation: u64,
     },
+    /// A part of a multi-part write that does not continue the staged parts: not the next
+    /// part, of another epoch/generation or part count, or outside `0..parts`.
+    PartOutOfOrder {
+        connector: String,
+        part: u32,
+        expected: u32,
+    },
 }
 
 impl std::fmt::Display for Rejection {
@@ -398,6 +505,12 @@ impl std::fmt::Display for Rejection {
             }
             Rejection::StaleGeneration { connector, generation } => {
                 write!(f, "Task configs of {connector} changed since generation {generation}")
+            }
+            Rejection::PartOutOfOrder { connector, part, expected } => {
+                write!(
+                    f,
+                    "Part {part} of a multi-part write for {connector} is out of order (expected part {expected})"
+                )
             }
         }
     }
@@ -430,6 +543,8 @@ pub enum Key {
     Logger(String),
     Restart(WorkUnit),
     SinkPartitions(String),
+    StagedTaskConfigs(String),
+    StagedSinkPartitions(String),
 }
 
 /// The replicated state. Cheap to clone at this scale (configs, assignments, offsets, status).
@@ -450,6 +565,10 @@ pub struct State {
     pub restarts: BTreeMap<WorkUnit, u64>,
     /// Sink connectors: the leader's spread of topic-partitions over tasks.
     pub sink_partitions: BTreeMap<String, SinkPartitions>,
+    /// Task configs of a multi-part write, until its last part makes them current.
+    pub staged_task_configs: BTreeMap<String, StagedTaskConfigs>,
+    /// Sink partition spreads of a multi-part write, until its last part installs them.
+    pub staged_sink_partitions: BTreeMap<String, StagedSinkPartitions>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
@@ -534,6 +653,8 @@ impl State {
                 if self.sink_partitions.remove(name).is_some() {
                     dirty.insert(Key::SinkPartitions(name.clone()));
                 }
+                self.clear_staged_task_configs(name, dirty);
+                self.clear_staged_sink_partitions(name, dirty);
 
                 self.remove_units(|u| u.connector() == name, dirty);
                 Response::Applied
@@ -550,23 +671,18 @@ impl State {
                 None => Response::Rejected(Rejection::UnknownConnector { name: name.clone() }),
             },
             Command::PutTaskConfigs { connector, epoch, configs } => {
-                match self.connectors.get(connector) {
-                    None => return Response::Rejected(Rejection::UnknownConnector { name: connector.clone() }),
-                    Some(c) if c.target_state == TargetState::Stopped => {
-                        return Response::Rejected(Rejection::ConnectorStopped { name: connector.clone() })
-                    }
-                    Some(_) => {}
+                if let Err(r) = self.check_task_configs_writer(connector, *epoch) {
+                    return Response::Rejected(r);
                 }
-                let unit = WorkUnit::Connector(connector.clone());
-                let current = self.assignments.get(&unit).copied();
-                if current.map(|a| a.epoch) != Some(*epoch) {
-                    let node = current.map(|a| a.node).unwrap_or_default();
-                    return Response::Rejected(Rejection::StaleEpoch { unit, node, epoch: *epoch, current });
-                }
-                self.task_configs
-                    .insert(connector.clone(), TaskConfigs { configs: configs.clone(), generation: index });
-                dirty.insert(Key::TaskConfigs(connector.clone()));
+                self.install_task_configs(index, connector, configs.clone(), dirty);
                 Response::Applied
+            }
+            Command::PutTaskConfigsPart { connector, epoch, part, parts, configs } => {
+                let at = PartOf { part: *part, parts: *parts };
+                match self.put_task_configs_part(index, connector, *epoch, at, configs, dirty) {
+                    Ok(()) => Response::Applied,
+                    Err(r) => Response::Rejected(r),
+                }
             }
             Command::Assign { changes } => {
                 for change in changes {
@@ -611,20 +727,18 @@ impl State {
                 batch_response(applied, rejected)
             }
             Command::AssignSinkPartitions { connector, generation, tasks } => {
-                let current = self.task_configs.get(connector).map(|t| t.generation);
-                if !self.connectors.contains_key(connector) {
-                    return Response::Rejected(Rejection::UnknownConnector { name: connector.clone() });
+                if let Err(r) = self.check_spread_generation(connector, *generation) {
+                    return Response::Rejected(r);
                 }
-                if current != Some(*generation) {
-                    return Response::Rejected(Rejection::StaleGeneration {
-                        connector: connector.clone(),
-                        generation: *generation,
-                    });
-                }
-                self.sink_partitions
-                    .insert(connector.clone(), SinkPartitions { generation: *generation, tasks: tasks.clone() });
-                dirty.insert(Key::SinkPartitions(connector.clone()));
+                self.install_sink_partitions(connector, *generation, tasks.clone(), dirty);
                 Response::Applied
+            }
+            Command::SpreadSinkPartitionsPart { connector, generation, task_count, part, parts, tasks } => {
+                let at = PartOf { part: *part, parts: *parts };
+                match self.spread_sink_partitions_part(connector, *generation, *task_count, at, tasks, dirty) {
+                    Ok(()) => Response::Applied,
+                    Err(r) => Response::Rejected(r),
+                }
             }
             Command::AlterOffsets { connector, reset, source, sink } => {
                 match self.connectors.get(connector) {
@@ -674,25 +788,29 @@ impl State {
                 Response::Applied
             }
             Command::ReportStatus { unit, node, epoch, state, trace, restarts, next_restart_ms } => {
-                if !self.connectors.contains_key(unit.connector()) {
-                    return Response::Rejected(Rejection::UnknownConnector { name: unit.connector().to_string() });
+                let report = StatusReport {
+                    unit: unit.clone(),
+                    epoch: *epoch,
+                    state: *state,
+                    trace: trace.clone(),
+                    restarts: *restarts,
+                    next_restart_ms: *next_restart_ms,
+                };
+                match self.report_status(*node, report, dirty) {
+                    Ok(()) => Response::Applied,
+                    Err(r) => Response::Rejected(r),
                 }
-                if let Err(r) = self.check_epoch(unit, *node, *epoch) {
-                    return Response::Rejected(r);
+            }
+            Command::ReportStatuses { node, reports } => {
+                let mut rejected = Vec::new();
+                let mut applied = 0u32;
+                for report in reports {
+                    match self.report_status(*node, report.clone(), dirty) {
+                        Ok(()) => applied += 1,
+                        Err(r) => rejected.push(r),
+                    }
                 }
-                self.statuses.insert(
-                    unit.clone(),
-                    StatusRecord {
-                        state: *state,
-                        node: *node,
-                        trace: trace.clone(),
-                        epoch: *epoch,
-                        restarts: *restarts,
-                        next_restart_ms: *next_restart_ms,
-                    },
-                );
-                dirty.insert(Key::Status(unit.clone()));
-                Response::Applied
+                batch_response(applied, rejected)
             }
             Command::CreateConnector { name, request_id, config, target_state, source_offsets, sink_offsets } => {
                 if self.connectors.contains_key(name) {
@@ -814,6 +932,10 @@ impl State {
     fn drop_tasks(&mut self, index: u64, name: &str, dirty: &mut DirtyKeys) {
         self.task_configs.insert(name.to_string(), TaskConfigs { configs: Vec::new(), generation: index });
         dirty.insert(Key::TaskConfigs(name.to_string()));
+        // Half-written task configs must not become current after the stop; a staged spread
+        // was for the task configs just replaced.
+        self.clear_staged_task_configs(name, dirty);
+        self.clear_staged_sink_partitions(name, dirty);
         let is_task = |u: &WorkUnit| matches!(u, WorkUnit::Task { connector, .. } if connector == name);
         for (unit, a) in self.assignments.iter_mut().filter(|(u, _)| is_task(u)) {
             a.revoking = true;
@@ -868,6 +990,173 @@ impl State {
         }
     }
 
+    /// Task configs are written by the connector instance running under the connector's current
+    /// epoch, and not while it is STOPPED.
+    fn check_task_configs_writer(&self, connector: &str, epoch: u64) -> Result<(), Rejection> {
+        match self.connectors.get(connector) {
+            None => return Err(Rejection::UnknownConnector { name: connector.to_string() }),
+            Some(c) if c.target_state == TargetState::Stopped => {
+                return Err(Rejection::ConnectorStopped { name: connector.to_string() })
+            }
+            Some(_) => {}
+        }
+        let unit = WorkUnit::Connector(connector.to_string());
+        let current = self.assignments.get(&unit).copied();
+        if current.map(|a| a.epoch) != Some(epoch) {
+            let node = current.map(|a| a.node).unwrap_or_default();
+            return Err(Rejection::StaleEpoch { unit, node, epoch, current });
+        }
+        Ok(())
+    }
+
+    /// Make `configs` the connector's current task configs, generation `index`. Any staged
+    /// multi-part write is superseded, and a staged spread (made for older task configs) could
+    /// never complete: both go.
+    fn install_task_configs(&mut self, index: u64, connector: &str, configs: Vec<ConfigMap>, dirty: &mut DirtyKeys) {
+        self.task_configs.insert(connector.to_string(), TaskConfigs { configs, generation: index });
+        dirty.insert(Key::TaskConfigs(connector.to_string()));
+        self.clear_staged_task_configs(connector, dirty);
+        self.clear_staged_sink_partitions(connector, dirty);
+    }
+
+    fn clear_staged_task_configs(&mut self, connector: &str, dirty: &mut DirtyKeys) {
+        if self.staged_task_configs.remove(connector).is_some() {
+            dirty.insert(Key::StagedTaskConfigs(connector.to_string()));
+        }
+    }
+
+    /// One part of a multi-part task-config write. Everything is checked before anything
+    /// changes, so a rejected part leaves the state as it was.
+    fn put_task_configs_part(
+        &mut self,
+        index: u64,
+        connector: &str,
+        epoch: u64,
+        at: PartOf,
+        configs: &[ConfigMap],
+        dirty: &mut DirtyKeys,
+    ) -> Result<(), Rejection> {
+        self.check_task_configs_writer(connector, epoch)?;
+        let expected = match self.staged_task_configs.get(connector) {
+            Some(s) if s.epoch == epoch && s.parts == at.parts => s.next_part,
+            _ => 0,
+        };
+        at.check_order(connector, expected)?;
+        let mut so_far = match self.staged_task_configs.remove(connector) {
+            Some(s) if !at.is_first() => s.configs,
+            _ => Vec::new(),
+        };
+        so_far.extend_from_slice(configs);
+        dirty.insert(Key::StagedTaskConfigs(connector.to_string()));
+        if at.is_last() {
+            self.install_task_configs(index, connector, so_far, dirty);
+        } else {
+            let staged = StagedTaskConfigs { epoch, next_part: at.part + 1, parts: at.parts, configs: so_far };
+            self.staged_task_configs.insert(connector.to_string(), staged);
+        }
+        Ok(())
+    }
+
+    /// A spread is made for the connector's current task configs.
+    fn check_spread_generation(&self, connector: &str, generation: u64) -> Result<(), Rejection> {
+        if !self.connectors.contains_key(connector) {
+            return Err(Rejection::UnknownConnector { name: connector.to_string() });
+        }
+        if self.task_configs.get(connector).map(|t| t.generation) != Some(generation) {
+            return Err(Rejection::StaleGeneration { connector: connector.to_string(), generation });
+        }
+        Ok(())
+    }
+
+    /// Make `tasks` the connector's spread. Any staged multi-part spread is superseded.
+    fn install_sink_partitions(
+        &mut self,
+        connector: &str,
+        generation: u64,
+        tasks: Vec<Vec<TopicPartition>>,
+        dirty: &mut DirtyKeys,
+    ) {
+        self.sink_partitions.insert(connector.to_string(), SinkPartitions { generation, tasks });
+        dirty.insert(Key::SinkPartitions(connector.to_string()));
+        self.clear_staged_sink_partitions(connector, dirty);
+    }
+
+    fn clear_staged_sink_partitions(&mut self, connector: &str, dirty: &mut DirtyKeys) {
+        if self.staged_sink_partitions.remove(connector).is_some() {
+            dirty.insert(Key::StagedSinkPartitions(connector.to_string()));
+        }
+    }
+
+    /// One part of a multi-part spread. Everything is checked before anything changes. The
+    /// task count is bounded by the task configs the spread is for (which is what the leader
+    /// spreads over), so a hostile count cannot make `apply` allocate without bound.
+    fn spread_sink_partitions_part(
+        &mut self,
+        connector: &str,
+        generation: u64,
+        task_count: u32,
+        at: PartOf,
+        tasks: &[(u32, Vec<TopicPartition>)],
+        dirty: &mut DirtyKeys,
+    ) -> Result<(), Rejection> {
+        self.check_spread_generation(connector, generation)?;
+        let configured = self.task_configs.get(connector).map_or(0, |t| t.configs.len());
+        if task_count as usize > configured {
+            let task = task_count.saturating_sub(1);
+            return Err(Rejection::UnknownTask { connector: connector.to_string(), task });
+        }
+        if let Some((task, _)) = tasks.iter().find(|(t, _)| *t >= task_count) {
+            return Err(Rejection::UnknownTask { connector: connector.to_string(), task: *task });
+        }
+        let expected = match self.staged_sink_partitions.get(connector) {
+            Some(s) if s.generation == generation && s.parts == at.parts && s.tasks.len() == task_count as usize => {
+                s.next_part
+            }
+            _ => 0,
+        };
+        at.check_order(connector, expected)?;
+        let mut spread = match self.staged_sink_partitions.remove(connector) {
+            Some(s) if !at.is_first() => s.tasks,
+            _ => vec![Vec::new(); task_count as usize],
+        };
+        for (task, partitions) in tasks {
+            // Every index was checked against the task count above.
+            if let Some(list) = spread.get_mut(*task as usize) {
+                list.extend_from_slice(partitions);
+            }
+        }
+        dirty.insert(Key::StagedSinkPartitions(connector.to_string()));
+        if at.is_last() {
+            self.install_sink_partitions(connector, generation, spread, dirty);
+        } else {
+            let staged = StagedSinkPartitions { generation, next_part: at.part + 1, parts: at.parts, tasks: spread };
+            self.staged_sink_partitions.insert(connector.to_string(), staged);
+        }
+        Ok(())
+    }
+
+    /// One status report by `node`, the same for [`Command::ReportStatus`] and each report of
+    /// [`Command::ReportStatuses`]: only from the node running the unit under its epoch.
+    fn report_status(&mut self, node: NodeId, report: StatusReport, dirty: &mut DirtyKeys) -> Result<(), Rejection> {
+        if !self.connectors.contains_key(report.unit.connector()) {
+            return Err(Rejection::UnknownConnector { name: report.unit.connector().to_string() });
+        }
+        self.check_epoch(&report.unit, node, report.epoch)?;
+        dirty.insert(Key::Status(report.unit.clone()));
+        self.statuses.insert(
+            report.unit,
+            StatusRecord {
+                state: report.state,
+                node,
+                trace: report.trace,
+                epoch: report.epoch,
+                restarts: report.restarts,
+                next_restart_ms: report.next_restart_ms,
+            },
+        );
+        Ok(())
+    }
+
     /// A write by `node` under `epoch` for `unit` is current only if it matches the assignment.
     fn check_epoch(&self, unit: &WorkUnit, node: NodeId, epoch: u64) -> Result<(), Rejection> {
         let current = self.assignments.get(unit).copied();
@@ -875,6 +1164,34 @@ impl State {
             Some(a) if a.node == node && a.epoch == epoch => Ok(()),
             _ => Err(Rejection::StaleEpoch { unit: unit.clone(), node, epoch, current }),
         }
+    }
+}
+
+/// Part `part` of `parts` of a multi-part write.
+#[derive(Clone, Copy)]
+struct PartOf {
+    part: u32,
+    parts: u32,
+}
+
+impl PartOf {
+    /// Part 0 (re)starts the staging; any other part must be `expected`, the staged next part
+    /// (0 when nothing matching is staged). Parts outside `0..parts` never apply, which also
+    /// refuses every part of a write announcing zero parts.
+    fn check_order(self, connector: &str, expected: u32) -> Result<(), Rejection> {
+        if self.part >= self.parts || (self.part != 0 && self.part != expected) {
+            return Err(Rejection::PartOutOfOrder { connector: connector.to_string(), part: self.part, expected });
+        }
+        Ok(())
+    }
+
+    fn is_first(self) -> bool {
+        self.part == 0
+    }
+
+    /// Only meaningful after `check_order` (so `part < parts`).
+    fn is_last(self) -> bool {
+        self.part.saturating_add(1) == self.parts
     }
 }
 
@@ -1419,5 +1736,438 @@ mod tests {
             state.apply(14, &Command::PutTaskConfigs { connector: "c".into(), epoch: 0, configs: vec![] }, &mut dirty),
             Response::Rejected(Rejection::ConnectorStopped { name: "c".into() })
         );
+    }
+
+    fn configs(n: usize, tag: &str) -> Vec<ConfigMap> {
+        (0..n).map(|i| cfg(&[("task", &i.to_string()), ("tag", tag)])).collect()
+    }
+
+    fn tc_part(epoch: u64, part: u32, parts: u32, configs: Vec<ConfigMap>) -> Command {
+        Command::PutTaskConfigsPart { connector: "c".into(), epoch, part, parts, configs }
+    }
+
+    /// `cmd` at `index` is rejected with `expected` and changes nothing at all.
+    fn assert_rejected_unchanged(s: &mut State, index: u64, cmd: Command, expected: Rejection) {
+        let before = s.clone();
+        let (r, dirty) = apply_at(s, index, cmd.clone());
+        assert_eq!(r, Response::Rejected(expected), "{cmd:?}");
+        assert!(dirty.is_empty(), "{cmd:?}: {dirty:?}");
+        assert_eq!(*s, before, "{cmd:?}");
+    }
+
+    #[test]
+    fn task_config_parts_become_current_only_with_the_last_part() {
+        // Connector c's instance runs under epoch 3.
+        let mut s = with_assigned_task();
+        let (r, dirty) = apply_at(&mut s, 10, tc_part(3, 0, 3, configs(2, "a")));
+        assert_eq!(r, Response::Applied);
+        assert!(dirty.contains(&Key::StagedTaskConfigs("c".into())));
+        assert!(!s.task_configs.contains_key("c"), "staged configs are not visible");
+        apply_at(&mut s, 11, tc_part(3, 1, 3, configs(1, "b")));
+        assert_eq!(s.staged_task_configs["c"].next_part, 2);
+        assert!(!s.task_configs.contains_key("c"));
+        let (r, dirty) = apply_at(&mut s, 12, tc_part(3, 2, 3, configs(1, "c")));
+        assert_eq!(r, Response::Applied);
+        let mut all = configs(2, "a");
+        all.extend(configs(1, "b"));
+        all.extend(configs(1, "c"));
+        assert_eq!(s.task_configs["c"], TaskConfigs { configs: all, generation: 12 });
+        assert!(s.staged_task_configs.is_empty());
+        assert!(dirty.contains(&Key::TaskConfigs("c".into())) && dirty.contains(&Key::StagedTaskConfigs("c".into())));
+        // A single-part write is a whole write.
+        apply_at(&mut s, 13, tc_part(3, 0, 1, configs(1, "d")));
+        assert_eq!(s.task_configs["c"], TaskConfigs { configs: configs(1, "d"), generation: 13 });
+    }
+
+    #[test]
+    fn out_of_order_stale_and_orphan_task_config_parts_are_rejected() {
+        let mut s = with_assigned_task();
+        let ooo = |part, expected| Rejection::PartOutOfOrder { connector: "c".into(), part, expected };
+        // Nothing staged: only part 0 may start.
+        assert_rejected_unchanged(&mut s, 10, tc_part(3, 1, 3, configs(1, "x")), ooo(1, 0));
+        apply_at(&mut s, 11, tc_part(3, 0, 3, configs(1, "a")));
+        // Skipping a part, repeating one, another part count, outside 0..parts, zero parts.
+        assert_rejected_unchanged(&mut s, 12, tc_part(3, 2, 3, configs(1, "x")), ooo(2, 1));
+        assert_rejected_unchanged(&mut s, 12, tc_part(3, 1, 4, configs(1, "x")), ooo(1, 0));
+        assert_rejected_unchanged(&mut s, 12, tc_part(3, 3, 3, configs(1, "x")), ooo(3, 1));
+        assert_rejected_unchanged(&mut s, 12, tc_part(3, u32::MAX, 3, vec![]), ooo(u32::MAX, 1));
+        assert_rejected_unchanged(&mut s, 12, tc_part(3, 0, 0, vec![]), ooo(0, 0));
+        assert_rejected_unchanged(&mut s, 12, tc_part(3, u32::MAX, u32::MAX, vec![]), ooo(u32::MAX, 0));
+        assert_rejected_unchanged(&mut s, 12, tc_part(3, u32::MAX - 1, u32::MAX, vec![]), ooo(u32::MAX - 1, 0));
+        // A part of another epoch: stale while epoch 3 is current.
+        let current = Some(Assignment { node: 1, epoch: 3, revoking: false });
+        assert_rejected_unchanged(
+            &mut s,
+            12,
+            tc_part(2, 1, 3, configs(1, "x")),
+            Rejection::StaleEpoch { unit: WorkUnit::Connector("c".into()), node: 1, epoch: 2, current },
+        );
+        // The connector instance moved (epoch 13): the old epoch's parts are stale, and the new
+        // epoch's part 1 does not continue the old epoch's staging.
+        apply_at(&mut s, 13, assign(WorkUnit::Connector("c".into()), 2));
+        let current = Some(Assignment { node: 2, epoch: 13, revoking: false });
+        assert_rejected_unchanged(
+            &mut s,
+            14,
+            tc_part(3, 1, 3, configs(1, "x")),
+            Rejection::StaleEpoch { unit: WorkUnit::Connector("c".into()), node: 2, epoch: 3, current },
+        );
+        assert_rejected_unchanged(&mut s, 14, tc_part(13, 1, 3, configs(1, "x")), ooo(1, 0));
+        assert!(!s.task_configs.contains_key("c"));
+        // A new part 0 restarts the staging: the old epoch's part is dropped.
+        apply_at(&mut s, 15, tc_part(13, 0, 2, configs(1, "new")));
+        assert_eq!(
+            s.staged_task_configs["c"],
+            StagedTaskConfigs { epoch: 13, next_part: 1, parts: 2, configs: configs(1, "new") }
+        );
+        apply_at(&mut s, 16, tc_part(13, 0, 2, configs(1, "newer")));
+        apply_at(&mut s, 17, tc_part(13, 1, 2, configs(1, "last")));
+        let mut want = configs(1, "newer");
+        want.extend(configs(1, "last"));
+        assert_eq!(s.task_configs["c"], TaskConfigs { configs: want, generation: 17 });
+
+        // Deleted connector: its staging is gone, and its parts are rejected.
+        apply_at(&mut s, 18, tc_part(13, 0, 2, configs(1, "x")));
+        let (r, dirty) = apply_at(&mut s, 19, Command::DeleteConnector { name: "c".into() });
+        assert_eq!(r, Response::Applied);
+        assert!(s.staged_task_configs.is_empty() && dirty.contains(&Key::StagedTaskConfigs("c".into())));
+        assert_rejected_unchanged(
+            &mut s,
+            20,
+            tc_part(13, 1, 2, configs(1, "x")),
+            Rejection::UnknownConnector { name: "c".into() },
+        );
+        assert_rejected_unchanged(
+            &mut s,
+            20,
+            tc_part(13, 0, 2, configs(1, "x")),
+            Rejection::UnknownConnector { name: "c".into() },
+        );
+    }
+
+    #[test]
+    fn stopping_or_a_whole_write_drops_staged_task_configs() {
+        let mut s = with_assigned_task();
+        apply_at(&mut s, 10, tc_part(3, 0, 2, configs(1, "a")));
+        let (r, dirty) =
+            apply_at(&mut s, 11, Command::PutTaskConfigs { connector: "c".into(), epoch: 3, configs: configs(2, "w") });
+        assert_eq!(r, Response::Applied);
+        assert!(s.staged_task_configs.is_empty() && dirty.contains(&Key::StagedTaskConfigs("c".into())));
+        // The staging is gone: its next part no longer applies and the whole write stays.
+        assert_rejected_unchanged(
+            &mut s,
+            12,
+            tc_part(3, 1, 2, configs(1, "b")),
+            Rejection::PartOutOfOrder { connector: "c".into(), part: 1, expected: 0 },
+        );
+        assert_eq!(s.task_configs["c"].configs, configs(2, "w"));
+
+        apply_at(&mut s, 13, tc_part(3, 0, 2, configs(1, "a")));
+        let spread = Command::SpreadSinkPartitionsPart {
+            connector: "c".into(),
+            generation: 11,
+            task_count: 2,
+            part: 0,
+            parts: 2,
+            tasks: vec![(1, vec![TopicPartition { topic: "t".into(), partition: 0 }])],
+        };
+        assert_eq!(apply_at(&mut s, 13, spread).0, Response::Applied);
+        let (_, dirty) =
+            apply_at(&mut s, 14, Command::SetTargetState { name: "c".into(), state: TargetState::Stopped });
+        assert!(s.staged_task_configs.is_empty() && dirty.contains(&Key::StagedTaskConfigs("c".into())));
+        assert!(s.staged_sink_partitions.is_empty() && dirty.contains(&Key::StagedSinkPartitions("c".into())));
+        assert_rejected_unchanged(
+            &mut s,
+            15,
+            tc_part(3, 1, 2, configs(1, "b")),
+            Rejection::ConnectorStopped { name: "c".into() },
+        );
+        assert!(s.task_configs["c"].configs.is_empty());
+    }
+
+    fn tp(topic: &str, partition: i32) -> TopicPartition {
+        TopicPartition { topic: topic.into(), partition }
+    }
+
+    fn spread_part(
+        generation: u64,
+        task_count: u32,
+        part: u32,
+        parts: u32,
+        tasks: Vec<(u32, Vec<TopicPartition>)>,
+    ) -> Command {
+        Command::SpreadSinkPartitionsPart { connector: "c".into(), generation, task_count, part, parts, tasks }
+    }
+
+    /// `with_assigned_task` plus three task configs at generation 5.
+    fn with_three_tasks() -> State {
+        let mut s = with_assigned_task();
+        let (r, _) =
+            apply_at(&mut s, 5, Command::PutTaskConfigs { connector: "c".into(), epoch: 3, configs: configs(3, "t") });
+        assert_eq!(r, Response::Applied);
+        s
+    }
+
+    #[test]
+    fn sink_spread_parts_install_the_spread_with_the_last_part() {
+        let mut s = with_three_tasks();
+        apply_at(&mut s, 6, spread_part(5, 3, 0, 3, vec![(0, vec![tp("t", 0), tp("t", 1)]), (2, vec![tp("u", 0)])]));
+        assert!(!s.sink_partitions.contains_key("c"), "staged spread is not visible");
+        apply_at(&mut s, 7, spread_part(5, 3, 1, 3, vec![(2, vec![tp("u", 1)]), (2, vec![tp("u", 2)])]));
+        let (r, dirty) = apply_at(&mut s, 8, spread_part(5, 3, 2, 3, vec![(0, vec![tp("t", 2)])]));
+        assert_eq!(r, Response::Applied);
+        assert_eq!(
+            s.sink_partitions["c"],
+            SinkPartitions {
+                generation: 5,
+                tasks: vec![vec![tp("t", 0), tp("t", 1), tp("t", 2)], vec![], vec![tp("u", 0), tp("u", 1), tp("u", 2)]],
+            }
+        );
+        assert!(s.staged_sink_partitions.is_empty());
+        assert!(
+            dirty.contains(&Key::SinkPartitions("c".into())) && dirty.contains(&Key::StagedSinkPartitions("c".into()))
+        );
+    }
+
+    #[test]
+    fn bad_sink_spread_parts_are_rejected_without_change() {
+        let mut s = with_three_tasks();
+        let ooo = |part, expected| Rejection::PartOutOfOrder { connector: "c".into(), part, expected };
+        let unknown_task = |task| Rejection::UnknownTask { connector: "c".into(), task };
+        assert_rejected_unchanged(&mut s, 6, spread_part(5, 3, 1, 2, vec![]), ooo(1, 0));
+        assert_rejected_unchanged(&mut s, 6, spread_part(5, 3, 0, 0, vec![]), ooo(0, 0));
+        assert_rejected_unchanged(
+            &mut s,
+            6,
+            spread_part(4, 3, 0, 2, vec![]),
+            Rejection::StaleGeneration { connector: "c".into(), generation: 4 },
+        );
+        // A task index beyond the spread, or a spread over more tasks than are configured (a
+        // hostile count must not make apply allocate billions of lists).
+        assert_rejected_unchanged(&mut s, 6, spread_part(5, 3, 0, 2, vec![(3, vec![tp("t", 0)])]), unknown_task(3));
+        assert_rejected_unchanged(&mut s, 6, spread_part(5, u32::MAX, 0, 2, vec![]), unknown_task(u32::MAX - 1));
+        assert_rejected_unchanged(&mut s, 6, spread_part(5, 4, 0, 1, vec![]), unknown_task(3));
+
+        apply_at(&mut s, 7, spread_part(5, 3, 0, 3, vec![(0, vec![tp("t", 0)])]));
+        assert_rejected_unchanged(&mut s, 8, spread_part(5, 3, 2, 3, vec![]), ooo(2, 1));
+        // Another task count or part count does not continue the staging.
+        assert_rejected_unchanged(&mut s, 8, spread_part(5, 2, 1, 3, vec![]), ooo(1, 0));
+        assert_rejected_unchanged(&mut s, 8, spread_part(5, 3, 1, 4, vec![]), ooo(1, 0));
+        // New task configs (generation 9): the staged spread is stale, and dropped.
+        let (_, dirty) =
+            apply_at(&mut s, 9, Command::PutTaskConfigs { connector: "c".into(), epoch: 3, configs: configs(3, "u") });
+        assert!(s.staged_sink_partitions.is_empty() && dirty.contains(&Key::StagedSinkPartitions("c".into())));
+        assert_rejected_unchanged(
+            &mut s,
+            10,
+            spread_part(5, 3, 1, 3, vec![]),
+            Rejection::StaleGeneration { connector: "c".into(), generation: 5 },
+        );
+        assert_rejected_unchanged(&mut s, 10, spread_part(9, 3, 1, 3, vec![]), ooo(1, 0));
+        // A new part 0 restarts the staging.
+        apply_at(&mut s, 11, spread_part(9, 3, 0, 2, vec![(1, vec![tp("v", 0)])]));
+        assert_eq!(
+            s.staged_sink_partitions["c"],
+            StagedSinkPartitions {
+                generation: 9,
+                next_part: 1,
+                parts: 2,
+                tasks: vec![vec![], vec![tp("v", 0)], vec![]]
+            }
+        );
+        assert!(!s.sink_partitions.contains_key("c"));
+
+        // A whole spread supersedes the staging.
+        let (r, dirty) = apply_at(
+            &mut s,
+            12,
+            Command::AssignSinkPartitions { connector: "c".into(), generation: 9, tasks: vec![vec![tp("w", 0)]] },
+        );
+        assert_eq!(r, Response::Applied);
+        assert!(s.staged_sink_partitions.is_empty() && dirty.contains(&Key::StagedSinkPartitions("c".into())));
+        assert_rejected_unchanged(&mut s, 13, spread_part(9, 3, 1, 2, vec![]), ooo(1, 0));
+
+        // Deleting the connector drops the staging, and its parts are rejected.
+        apply_at(&mut s, 14, spread_part(9, 3, 0, 2, vec![(1, vec![tp("v", 0)])]));
+        let (_, dirty) = apply_at(&mut s, 15, Command::DeleteConnector { name: "c".into() });
+        assert!(s.staged_sink_partitions.is_empty() && dirty.contains(&Key::StagedSinkPartitions("c".into())));
+        assert_rejected_unchanged(
+            &mut s,
+            16,
+            spread_part(9, 3, 1, 2, vec![]),
+            Rejection::UnknownConnector { name: "c".into() },
+        );
+    }
+
+    fn status_report(unit: WorkUnit, epoch: u64, state: UnitState) -> StatusReport {
+        StatusReport { unit, epoch, state, trace: Some(format!("{state:?}")), restarts: 2, next_restart_ms: Some(9) }
+    }
+
+    #[test]
+    fn status_reports_apply_each_as_a_report_status_would() {
+        let base = with_assigned_task();
+        let reports = vec![
+            status_report(task("c", 0), 2, UnitState::Running),
+            status_report(WorkUnit::Connector("c".into()), 1, UnitState::Running), // stale
+            status_report(task("gone", 0), 2, UnitState::Failed),                  // unknown connector
+            status_report(WorkUnit::Connector("c".into()), 3, UnitState::Paused),
+        ];
+        let mut batched = base.clone();
+        let (r, dirty) = apply_at(&mut batched, 10, Command::ReportStatuses { node: 1, reports: reports.clone() });
+        let mut single = base.clone();
+        let mut single_dirty = DirtyKeys::new();
+        let singles: Vec<Response> = reports
+            .iter()
+            .map(|rep| {
+                let cmd = Command::ReportStatus {
+                    unit: rep.unit.clone(),
+                    node: 1,
+                    epoch: rep.epoch,
+                    state: rep.state,
+                    trace: rep.trace.clone(),
+                    restarts: rep.restarts,
+                    next_restart_ms: rep.next_restart_ms,
+                };
+                single.apply(10, &cmd, &mut single_dirty)
+            })
+            .collect();
+        assert_eq!(batched, single);
+        assert_eq!(dirty, single_dirty);
+        let rejected: Vec<Rejection> = singles
+            .into_iter()
+            .filter_map(|r| match r {
+                Response::Rejected(r) => Some(r),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(rejected.len(), 2);
+        assert_eq!(r, Response::PartiallyApplied { applied: 2, rejected });
+        assert_eq!(batched.statuses[&WorkUnit::Connector("c".into())].state, UnitState::Paused);
+        assert_eq!(batched.statuses[&task("c", 0)].restarts, 2);
+
+        let mut s = base.clone();
+        assert_eq!(apply_at(&mut s, 11, Command::ReportStatuses { node: 1, reports: vec![] }).0, Response::Applied);
+        let stale = vec![status_report(task("c", 0), 2, UnitState::Running)];
+        assert_eq!(
+            apply_at(&mut s, 12, Command::ReportStatuses { node: 2, reports: stale }).0,
+            Response::Rejected(Rejection::StaleEpoch {
+                unit: task("c", 0),
+                node: 2,
+                epoch: 2,
+                current: Some(Assignment { node: 1, epoch: 2, revoking: false })
+            })
+        );
+        assert_eq!(s, base);
+    }
+
+    /// The first four bytes of a value's encoding: the bincode variant index (u32 LE, fixint).
+    fn variant_index<T: Serialize>(v: &T) -> u32 {
+        let bytes = crate::codec::encode(v);
+        u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]])
+    }
+
+    /// Stored log entries, snapshots and state keys are decoded by variant index: a variant
+    /// inserted anywhere but at the end would silently reinterpret them. These pins fail then.
+    #[test]
+    fn variant_order_is_pinned() {
+        let unit = || WorkUnit::Connector("c".into());
+        let commands = [
+            (Command::RegisterNode { id: 1, rest_url: "u".into(), incarnation: "i".into() }, "register_node"),
+            (Command::MarkNodeLeaving { id: 1 }, "mark_node_leaving"),
+            (Command::ForgetNode { id: 1 }, "forget_node"),
+            (put("c", None), "put_connector"),
+            (Command::DeleteConnector { name: "c".into() }, "delete_connector"),
+            (Command::SetTargetState { name: "c".into(), state: TargetState::Paused }, "set_target_state"),
+            (Command::PutTaskConfigs { connector: "c".into(), epoch: 1, configs: vec![] }, "put_task_configs"),
+            (assign(unit(), 1), "assign"),
+            (Command::CommitOffsets { node: 1, source: vec![], sink: vec![] }, "commit_offsets"),
+            (
+                Command::AssignSinkPartitions { connector: "c".into(), generation: 1, tasks: vec![] },
+                "assign_sink_partitions",
+            ),
+            (
+                Command::AlterOffsets { connector: "c".into(), reset: false, source: vec![], sink: vec![] },
+                "alter_offsets",
+            ),
+            (
+                Command::ReportStatus {
+                    unit: unit(),
+                    node: 1,
+                    epoch: 1,
+                    state: UnitState::Running,
+                    trace: None,
+                    restarts: 0,
+                    next_restart_ms: None,
+                },
+                "report_status",
+            ),
+            (create("c", "r"), "create_connector"),
+            (
+                Command::RequestRestart { connector: "c".into(), include_tasks: true, only_failed: false },
+                "request_restart",
+            ),
+            (Command::SetLoggerLevel { logger: "l".into(), level: "INFO".into() }, "set_logger_level"),
+            (Command::RequestTaskRestart { connector: "c".into(), task: 0 }, "request_task_restart"),
+            (Command::Revoke { units: vec![] }, "revoke"),
+            (Command::ReleaseUnits { node: 1, units: vec![] }, "release_units"),
+            (tc_part(1, 0, 1, vec![]), "put_task_configs_part"),
+            (spread_part(1, 0, 0, 1, vec![]), "spread_sink_partitions_part"),
+            (Command::ReportStatuses { node: 1, reports: vec![] }, "report_statuses"),
+        ];
+        for (i, (cmd, kind)) in commands.iter().enumerate() {
+            assert_eq!(cmd.kind(), *kind);
+            assert_eq!(variant_index(cmd), i as u32, "{kind} moved");
+        }
+
+        let rejections = [
+            Rejection::UnknownConnector { name: "c".into() },
+            Rejection::UnknownNode { id: 1 },
+            Rejection::StaleEpoch { unit: unit(), node: 1, epoch: 1, current: None },
+            Rejection::NotStopped { name: "c".into() },
+            Rejection::IncarnationMismatch { id: 1 },
+            Rejection::UnknownTask { connector: "c".into(), task: 0 },
+            Rejection::AlreadyExists { name: "c".into() },
+            Rejection::ConnectorStopped { name: "c".into() },
+            Rejection::PartitionNotOwned { connector: "c".into(), task: 0, topic: "t".into(), partition: 0 },
+            Rejection::StaleGeneration { connector: "c".into(), generation: 1 },
+            Rejection::PartOutOfOrder { connector: "c".into(), part: 1, expected: 0 },
+        ];
+        for (i, r) in rejections.iter().enumerate() {
+            assert_eq!(variant_index(r), i as u32, "{r:?} moved");
+            assert!(!r.to_string().is_empty());
+        }
+
+        let responses = [
+            Response::Applied,
+            Response::Rejected(Rejection::UnknownNode { id: 1 }),
+            Response::PartiallyApplied { applied: 1, rejected: vec![] },
+        ];
+        for (i, r) in responses.iter().enumerate() {
+            assert_eq!(variant_index(r), i as u32, "{r:?} moved");
+        }
+
+        let keys = [
+            Key::Connector("c".into()),
+            Key::TaskConfigs("c".into()),
+            Key::Assignment(unit()),
+            Key::SourceOffset("c".into(), "p".into()),
+            Key::SinkOffset("c".into(), "t".into(), 0),
+            Key::Status(unit()),
+            Key::Node(1),
+            Key::Logger("l".into()),
+            Key::Restart(unit()),
+            Key::SinkPartitions("c".into()),
+            Key::StagedTaskConfigs("c".into()),
+            Key::StagedSinkPartitions("c".into()),
+        ];
+        for (i, k) in keys.iter().enumerate() {
+            assert_eq!(variant_index(k), i as u32, "{k:?} moved");
+        }
+    }
+
+    #[test]
+    fn part_out_of_order_reads_well() {
+        let r = Rejection::PartOutOfOrder { connector: "c".into(), part: 3, expected: 1 };
+        assert_eq!(r.to_string(), "Part 3 of a multi-part write for c is out of order (expected part 1)");
     }
 }

@@ -331,6 +331,10 @@ pub struct Applied {
     pub state: State,
     pub last_applied: Option<LogId<NodeId>>,
     pub membership: StoredMembership<NodeId, BasicNode>,
+    /// Log index of the last entry that changed what placement depends on
+    /// ([`Command::changes_layout`], membership); the planner skips rounds while it and the
+    /// members' liveness stay as they were in a round that had nothing to do.
+    pub layout_index: u64,
 }
 
 /// Read access to the applied state for the layers above (REST, coordinator, worker).
@@ -345,6 +349,11 @@ impl StateHandle {
     pub fn read<T>(&self, f: impl FnOnce(&Applied) -> T) -> T {
         let guard = self.inner.read().unwrap_or_else(|p| p.into_inner());
         f(&guard)
+    }
+
+    /// See [`Applied::layout_index`].
+    pub fn layout_index(&self) -> u64 {
+        self.read(|a| a.layout_index)
     }
 
     /// A watch of the last applied log index (0 before anything is applied).
@@ -425,6 +434,8 @@ fn sm_value(state: &State, key: &Key) -> Option<Vec<u8>> {
         Key::Restart(u) => state.restarts.get(u).map(encode_versioned),
         Key::Logger(l) => state.loggers.get(l).map(encode_versioned),
         Key::SinkPartitions(c) => state.sink_partitions.get(c).map(encode_versioned),
+        Key::StagedTaskConfigs(c) => state.staged_task_configs.get(c).map(encode_versioned),
+        Key::StagedSinkPartitions(c) => state.staged_sink_partitions.get(c).map(encode_versioned),
     }
 }
 
@@ -462,6 +473,12 @@ fn load_kv(state: &mut State, key: &[u8], value: &[u8]) -> Result<(), codec::Cod
         Key::SinkPartitions(c) => {
             state.sink_partitions.insert(c, decode_versioned(value)?);
         }
+        Key::StagedTaskConfigs(c) => {
+            state.staged_task_configs.insert(c, decode_versioned(value)?);
+        }
+        Key::StagedSinkPartitions(c) => {
+            state.staged_sink_partitions.insert(c, decode_versioned(value)?);
+        }
     }
     Ok(())
 }
@@ -479,6 +496,8 @@ fn all_keys(state: &State) -> DirtyKeys {
     keys.extend(state.restarts.keys().cloned().map(Key::Restart));
     keys.extend(state.loggers.keys().cloned().map(Key::Logger));
     keys.extend(state.sink_partitions.keys().cloned().map(Key::SinkPartitions));
+    keys.extend(state.staged_task_configs.keys().cloned().map(Key::StagedTaskConfigs));
+    keys.extend(state.staged_sink_partitions.keys().cloned().map(Key::StagedSinkPartitions));
     keys
 }
 
@@ -508,6 +527,7 @@ impl<C: StoreConfig> StateMachine<C> {
             applied.membership = decode_versioned(&v).map_err(corrupt("membership"))?;
         }
         let index = applied.last_applied.map(|l| l.index).unwrap_or(0);
+        applied.layout_index = index;
         let sm = StateMachine {
             db,
             applied: Arc::new(RwLock::new(applied)),
@@ -568,6 +588,7 @@ impl<C: StoreConfig> StateMachine<C> {
         applied.state = state;
         applied.last_applied = meta.last_log_id;
         applied.membership = meta.last_membership.clone();
+        applied.layout_index = meta.last_log_id.map(|l| l.index).unwrap_or(0);
         self.applied_tx.send_replace(meta.last_log_id.map(|l| l.index).unwrap_or(0));
         Ok(())
     }
@@ -624,8 +645,14 @@ impl<C: StoreConfig> RaftStateMachine<C> for StateMachine<C> {
             applied.last_applied = Some(entry.log_id);
             let resp = match entry.payload {
                 EntryPayload::Blank => Response::Applied,
-                EntryPayload::Normal(ref cmd) => applied.state.apply(entry.log_id.index, cmd, &mut dirty),
+                EntryPayload::Normal(ref cmd) => {
+                    if cmd.changes_layout() {
+                        applied.layout_index = entry.log_id.index;
+                    }
+                    applied.state.apply(entry.log_id.index, cmd, &mut dirty)
+                }
                 EntryPayload::Membership(ref m) => {
+                    applied.layout_index = entry.log_id.index;
                     applied.membership = StoredMembership::new(Some(entry.log_id), m.clone());
                     membership_changed = true;
                     Response::Applied
@@ -681,5 +708,167 @@ impl<C: StoreConfig> RaftStateMachine<C> for StateMachine<C> {
     async fn get_current_snapshot(&mut self) -> Result<Option<Snapshot<C>>, StorageError<NodeId>> {
         let stored = read_snapshot_file(&self.db.dir).map_err(snap_err)?;
         Ok(stored.map(|s| Snapshot { meta: s.meta, snapshot: Box::new(Cursor::new(s.data)) }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use openraft::testing::log_id;
+
+    use super::*;
+    use crate::model::{
+        AssignmentChange, ConfigMap, StagedSinkPartitions, StagedTaskConfigs, TaskConfigs, TopicPartition, WorkUnit,
+    };
+
+    openraft::declare_raft_types!(
+        TestConfig:
+            D = Command,
+            R = Response,
+            NodeId = NodeId,
+            Node = BasicNode,
+            Entry = Entry<TestConfig>,
+            SnapshotData = Cursor<Vec<u8>>,
+            AsyncRuntime = openraft::TokioRuntime,
+    );
+
+    fn tp(p: i32) -> TopicPartition {
+        TopicPartition { topic: "t".into(), partition: p }
+    }
+
+    /// Connector c (instance under epoch 2, three task configs at generation 3) with a
+    /// task-config write and a spread both half staged: the commands at indexes 1..=5.
+    fn half_staged() -> Vec<Command> {
+        let task_config = |i: usize| -> ConfigMap { [("task".to_string(), i.to_string())].into_iter().collect() };
+        vec![
+            Command::PutConnector { name: "c".into(), config: ConfigMap::new(), target_state: None },
+            Command::Assign {
+                changes: vec![AssignmentChange { unit: WorkUnit::Connector("c".into()), node: Some(1) }],
+            },
+            Command::PutTaskConfigs { connector: "c".into(), epoch: 2, configs: (0..3).map(task_config).collect() },
+            Command::PutTaskConfigsPart {
+                connector: "c".into(),
+                epoch: 2,
+                part: 0,
+                parts: 2,
+                configs: vec![task_config(7)],
+            },
+            Command::SpreadSinkPartitionsPart {
+                connector: "c".into(),
+                generation: 3,
+                task_count: 3,
+                part: 0,
+                parts: 2,
+                tasks: vec![(1, vec![tp(0), tp(1)])],
+            },
+        ]
+    }
+
+    /// The sled tree as a map: what `StateMachine::apply` writes for `dirty`.
+    fn persist(tree: &mut BTreeMap<Vec<u8>, Vec<u8>>, state: &State, dirty: &DirtyKeys) {
+        for key in dirty {
+            match sm_value(state, key) {
+                Some(v) => tree.insert(sm_key(key), v),
+                None => tree.remove(&sm_key(key)),
+            };
+        }
+    }
+
+    fn load(tree: &BTreeMap<Vec<u8>, Vec<u8>>) -> State {
+        let mut state = State::default();
+        for (k, v) in tree {
+            load_kv(&mut state, k, v).expect("load_kv");
+        }
+        state
+    }
+
+    #[test]
+    fn staged_parts_round_trip_through_the_state_keys() {
+        let mut state = State::default();
+        let mut tree = BTreeMap::new();
+        for (cmd, index) in half_staged().iter().zip(1..) {
+            let mut dirty = DirtyKeys::new();
+            assert_eq!(state.apply(index, cmd, &mut dirty), Response::Applied, "{cmd:?}");
+            persist(&mut tree, &state, &dirty);
+        }
+        assert_eq!(
+            state.staged_task_configs["c"],
+            StagedTaskConfigs {
+                epoch: 2,
+                next_part: 1,
+                parts: 2,
+                configs: vec![[("task".to_string(), "7".to_string())].into_iter().collect()]
+            }
+        );
+        assert_eq!(
+            state.staged_sink_partitions["c"],
+            StagedSinkPartitions {
+                generation: 3,
+                next_part: 1,
+                parts: 2,
+                tasks: vec![vec![], vec![tp(0), tp(1)], vec![]]
+            }
+        );
+        // Incrementally persisted keys and a whole-state write load back to the same state.
+        assert_eq!(load(&tree), state);
+        let mut whole = BTreeMap::new();
+        persist(&mut whole, &state, &all_keys(&state));
+        assert_eq!(whole, tree);
+        assert!(all_keys(&state).contains(&Key::StagedTaskConfigs("c".into())));
+        assert!(all_keys(&state).contains(&Key::StagedSinkPartitions("c".into())));
+
+        // The last parts clear the staging, and the store removes its keys.
+        let last = [
+            Command::PutTaskConfigsPart { connector: "c".into(), epoch: 2, part: 1, parts: 2, configs: vec![] },
+            Command::SpreadSinkPartitionsPart {
+                connector: "c".into(),
+                generation: 3,
+                task_count: 3,
+                part: 1,
+                parts: 2,
+                tasks: vec![(0, vec![tp(2)])],
+            },
+        ];
+        let mut dirty = DirtyKeys::new();
+        assert_eq!(state.apply(6, &last[1], &mut dirty), Response::Applied);
+        persist(&mut tree, &state, &dirty);
+        assert!(!tree.contains_key(&sm_key(&Key::StagedSinkPartitions("c".into()))));
+        assert!(tree.contains_key(&sm_key(&Key::StagedTaskConfigs("c".into()))));
+        assert_eq!(load(&tree), state);
+        assert_eq!(state.sink_partitions["c"].tasks, vec![vec![tp(2)], vec![tp(0), tp(1)], vec![]]);
+        let mut dirty = DirtyKeys::new();
+        assert_eq!(state.apply(7, &last[0], &mut dirty), Response::Applied);
+        persist(&mut tree, &state, &dirty);
+        assert!(!tree.contains_key(&sm_key(&Key::StagedTaskConfigs("c".into()))));
+        assert_eq!(load(&tree), state);
+        assert_eq!(state.task_configs["c"].generation, 7);
+    }
+
+    #[tokio::test]
+    async fn staged_parts_survive_reopening_the_store() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let entries: Vec<Entry<TestConfig>> = half_staged()
+            .into_iter()
+            .zip(1..)
+            .map(|(cmd, i)| Entry { log_id: log_id(1, 1, i), payload: EntryPayload::Normal(cmd) })
+            .collect();
+        let before = {
+            let (_log, mut sm) = open::<TestConfig>(dir.path()).expect("open");
+            let responses = sm.apply(entries).await.expect("apply");
+            assert!(responses.iter().all(|r| *r == Response::Applied), "{responses:?}");
+            sm.handle().read(|a| a.state.clone())
+        };
+        assert_eq!(before.staged_task_configs.len(), 1);
+        assert_eq!(before.staged_sink_partitions.len(), 1);
+        let (_log, mut sm) = open::<TestConfig>(dir.path()).expect("reopen");
+        assert_eq!(sm.handle().read(|a| a.state.clone()), before);
+        // The staging goes on where it stopped: the last part installs the configs.
+        let last = Command::PutTaskConfigsPart { connector: "c".into(), epoch: 2, part: 1, parts: 2, configs: vec![] };
+        let r =
+            sm.apply([Entry { log_id: log_id(1, 1, 6), payload: EntryPayload::Normal(last) }]).await.expect("apply");
+        assert_eq!(r, vec![Response::Applied]);
+        let configs = sm.handle().read(|a| a.state.task_configs["c"].clone());
+        assert_eq!(configs, TaskConfigs { configs: before.staged_task_configs["c"].configs.clone(), generation: 6 });
     }
 }

@@ -122,6 +122,13 @@ pub fn state_json(state: &State) -> Value {
                     "created_index": c.created_index,
                     "updated_index": c.updated_index,
                     "task_configs": state.task_configs.get(name),
+                    // Multi-part writes in progress: how far they got, not their contents.
+                    "staged_task_configs": state.staged_task_configs.get(name).map(|s| json!({
+                        "epoch": s.epoch, "next_part": s.next_part, "parts": s.parts, "configs": s.configs.len(),
+                    })),
+                    "staged_sink_partitions": state.staged_sink_partitions.get(name).map(|s| json!({
+                        "generation": s.generation, "next_part": s.next_part, "parts": s.parts, "tasks": s.tasks.len(),
+                    })),
                 }),
             )
         })
@@ -208,6 +215,52 @@ mod tests {
         assert_eq!(v["config"]["connection.password"], HIDDEN);
         assert_eq!(v["config"]["connection.user"], "bob");
         assert_eq!(v["config"]["api.token"], "${file:/etc/secrets.properties:token}");
+        assert!(!v.to_string().contains("hunter2"));
+    }
+
+    #[test]
+    fn task_config_parts_are_redacted_like_whole_task_configs() {
+        let mut config = ConfigMap::new();
+        config.insert("connection.password".into(), "hunter2".into());
+        config.insert("topic".into(), "t".into());
+        let part =
+            Command::PutTaskConfigsPart { connector: "c".into(), epoch: 3, part: 1, parts: 2, configs: vec![config] };
+        let v = command_json(&part);
+        assert_eq!(v["type"], "put_task_configs_part");
+        assert_eq!((v["part"].as_u64(), v["parts"].as_u64()), (Some(1), Some(2)));
+        assert_eq!(v["configs"][0]["connection.password"], HIDDEN);
+        assert_eq!(v["configs"][0]["topic"], "t");
+        assert!(!v.to_string().contains("hunter2"));
+
+        let reports = Command::ReportStatuses { node: 1, reports: vec![] };
+        assert_eq!(command_json(&reports)["type"], "report_statuses");
+    }
+
+    #[test]
+    fn state_view_shows_staged_progress_without_contents() {
+        let mut state = State::default();
+        let mut config = ConfigMap::new();
+        config.insert("connection.password".into(), "hunter2".into());
+        let mut dirty = crate::model::DirtyKeys::new();
+        let cmds = [
+            Command::PutConnector { name: "c".into(), config: ConfigMap::new(), target_state: None },
+            Command::Assign {
+                changes: vec![crate::model::AssignmentChange {
+                    unit: crate::model::WorkUnit::Connector("c".into()),
+                    node: Some(1),
+                }],
+            },
+            Command::PutTaskConfigsPart { connector: "c".into(), epoch: 2, part: 0, parts: 3, configs: vec![config] },
+        ];
+        for (cmd, i) in cmds.iter().zip(1..) {
+            assert_eq!(state.apply(i, cmd, &mut dirty), crate::model::Response::Applied);
+        }
+        let v = state_json(&state);
+        let staged = &v["connectors"]["c"]["staged_task_configs"];
+        assert_eq!(staged["next_part"], 1);
+        assert_eq!(staged["parts"], 3);
+        assert_eq!(staged["configs"], 1);
+        assert!(v["connectors"]["c"]["staged_sink_partitions"].is_null());
         assert!(!v.to_string().contains("hunter2"));
     }
 }

@@ -194,6 +194,26 @@ fn seqnos(path: &Path, flag: &str) -> BTreeMap<i64, Vec<i64>> {
     out
 }
 
+/// The sink's lines (received and flushed) of the seqnos of source task `task` that were
+/// flushed more than once: which sink task saw them at which Kafka offset tells a record
+/// delivered twice from one that is in the topic twice.
+fn repeated_lines(path: &Path, task: i64, flushed: &[i64]) -> String {
+    let mut count: BTreeMap<i64, usize> = BTreeMap::new();
+    for s in flushed {
+        *count.entry(*s).or_default() += 1;
+    }
+    let repeated: BTreeSet<i64> = count.into_iter().filter(|(_, n)| *n > 1).map(|(s, _)| s).take(5).collect();
+    lines(path)
+        .into_iter()
+        .filter(|l| {
+            serde_json::from_str::<Value>(l).is_ok_and(|v| {
+                v["task"].as_i64() == Some(task) && v["seqno"].as_i64().is_some_and(|s| repeated.contains(&s))
+            })
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// test_bounce's per-task checks: no gaps below the max; the number of repeats.
 fn gaps_and_dups(seen: &[i64]) -> (Vec<i64>, usize) {
     let set: BTreeSet<i64> = seen.iter().copied().collect();
@@ -337,7 +357,12 @@ impl Bounce {
             ensure!(gaps.is_empty(), "sink, from source task {t}: flushed seqnos missing {gaps:?}");
             // The sink sees the source's repeats (they are in the topic twice) plus its own.
             let sink_bound = bound + (seen.len() - seen.iter().collect::<BTreeSet<_>>().len());
-            ensure!(dups <= sink_bound, "sink, from source task {t}: {dups} seqnos flushed twice (bound {sink_bound})");
+            ensure!(
+                dups <= sink_bound,
+                "sink, from source task {t}: {dups} seqnos flushed twice (bound {sink_bound}); sink lines:\n{}\nsource lines:\n{}",
+                repeated_lines(&self.sink_out, *t, &got),
+                repeated_lines(&self.source_out, *t, &got)
+            );
         }
         Ok(())
     }
