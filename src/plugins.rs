@@ -512,6 +512,19 @@ pub const PLUGINS: &[Plugin] = &[
         }),
     },
     Plugin {
+        class: "org.raftconnect.tools.IdleSourceConnector",
+        aliases: &["Idle", "IdleSource", "IdleSourceConnector"],
+        ty: PluginType::Source,
+        version: env!("CARGO_PKG_VERSION"),
+        config: &[],
+        runtime: Some(Runtime {
+            connector: crate::connectors::idle::connector,
+            task: crate::connectors::idle::task,
+            task_class: "org.raftconnect.tools.IdleSourceTask",
+            kind: crate::connectors::TaskKind::Control,
+        }),
+    },
+    Plugin {
         class: "org.apache.kafka.connect.json.JsonConverter",
         aliases: &["JsonConverter"],
         ty: PluginType::Converter,

@@ -7,6 +7,7 @@
 
 pub mod datagen;
 pub mod file;
+pub mod idle;
 pub mod mock;
 pub mod verifiable;
 

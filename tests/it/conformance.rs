@@ -1694,6 +1694,7 @@ async fn scenario_connector_plugins_list_and_config(c: &mut Cluster) -> Result<(
                 ("org.apache.kafka.connect.tools.VerifiableSinkConnector", "sink"),
                 ("org.apache.kafka.connect.tools.VerifiableSourceConnector", "source"),
                 ("org.raftconnect.tools.DatagenSourceConnector", "source"),
+                ("org.raftconnect.tools.IdleSourceConnector", "source"),
             ]
                 .iter()
                 .map(|(c, t)| (c.to_string(), t.to_string()))
@@ -1706,7 +1707,7 @@ async fn scenario_connector_plugins_list_and_config(c: &mut Cluster) -> Result<(
         }
         Ok(())
     })()
-    .context("GET /connector-plugins → exactly the FileStream, Mock, Verifiable and Datagen connectors (default connectorsOnly=true)")?;
+    .context("GET /connector-plugins → exactly the FileStream, Mock, Verifiable, Datagen and Idle connectors (default connectorsOnly=true)")?;
     let connectors_only = r.body.clone();
     let r = c.get_reply(&format!("{url}/connector-plugins?connectorsOnly=true")).await?;
     expect_json(&r, 200, &connectors_only).context("GET /connector-plugins?connectorsOnly=true")?;

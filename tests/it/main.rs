@@ -10,3 +10,4 @@ mod create_during_failover;
 mod dataplane;
 mod openapi;
 mod runtime;
+mod scale;
