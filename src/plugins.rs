@@ -69,6 +69,8 @@ pub enum DefaultValue {
 pub enum Check {
     None,
     AtLeast(i64),
+    /// Kafka's `ConfigDef.Range.between`.
+    Between(i64, i64),
     OneOf(&'static [&'static str]),
     NonEmpty,
     /// Non-empty and free of ISO control characters (connector names).
@@ -129,7 +131,7 @@ pub const CONNECTOR_KEYS: &[ConfigKey] = &[
         "Globally unique name to use for this connector."),
     key("connector.class", T::String, D::Required, C::None, I::High, COMMON, 2, "Connector class",
         "Name or alias of the class for this connector. Must be a subclass of org.apache.kafka.connect.connector.Connector. If the connector is org.apache.kafka.connect.file.FileStreamSinkConnector, you can either specify this full name, or use \"FileStreamSink\" or \"FileStreamSinkConnector\" to make the configuration a bit shorter"),
-    key("tasks.max", T::Int, D::Value("1"), C::AtLeast(1), I::High, COMMON, 3, "Tasks max",
+    key("tasks.max", T::Int, D::Value("1"), C::Between(1, crate::connectors::MAX_TASKS as i64), I::High, COMMON, 3, "Tasks max",
         "Maximum number of tasks to use for this connector."),
     key("tasks.max.enforce", T::Boolean, D::Value("true"), C::None, I::Low, COMMON, 4, "Enforce tasks max",
         "(Deprecated) Whether to enforce that the tasks.max property is respected by the connector."),
@@ -283,7 +285,7 @@ const DATAGEN_KEYS: &[ConfigKey] = &[
         "record.size",
         T::Int,
         D::Value("100"),
-        C::AtLeast(0),
+        C::Between(0, crate::connectors::datagen::MAX_RECORD_SIZE as i64),
         I::Medium,
         None,
         -1,
@@ -312,7 +314,17 @@ const DATAGEN_KEYS: &[ConfigKey] = &[
         "max.records",
         "Records per task before it goes idle; -1 for no limit",
     ),
-    key("batch.size", T::Int, D::Value("10000"), C::AtLeast(1), I::Low, None, -1, "batch.size", "Records per poll"),
+    key(
+        "batch.size",
+        T::Int,
+        D::Value("10000"),
+        C::Between(1, crate::connectors::datagen::MAX_BATCH as i64),
+        I::Low,
+        None,
+        -1,
+        "batch.size",
+        "Records per poll (fewer when they would exceed 16 MiB of values)",
+    ),
 ];
 
 const MOCK_KEYS: &[ConfigKey] = &[

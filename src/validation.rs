@@ -116,6 +116,11 @@ fn check_value(k: &ConfigKey, value: Option<&str>) -> Vec<String> {
             Ok(v) if v < min => Some(format!("Value must be at least {min}")),
             _ => None,
         },
+        Check::Between(min, max) => match trimmed.parse::<i64>() {
+            Ok(v) if v < min => Some(format!("Value must be at least {min}")),
+            Ok(v) if v > max => Some(format!("Value must be no more than {max}")),
+            _ => None,
+        },
         Check::OneOf(allowed) => {
             (!allowed.contains(&trimmed)).then(|| format!("String must be one of: {}", allowed.join(", ")))
         }
@@ -408,6 +413,22 @@ mod tests {
         let errors: Vec<&str> = infos.configs.iter().flat_map(|c| c.value.errors.iter().map(String::as_str)).collect();
         assert!(errors.contains(&"Missing required configuration \"name\" which has no default value."), "{errors:?}");
         assert!(errors.contains(&"Invalid value 0 for configuration tasks.max: Value must be at least 1"));
+        let (huge, _) = validate(&cfg(&[
+            ("connector.class", "Datagen"),
+            ("topic", "t"),
+            ("tasks.max", "2000000000"),
+            ("record.size", "1000000000"),
+            ("batch.size", "1000000"),
+        ]))
+        .unwrap();
+        let huge: Vec<&str> = huge.configs.iter().flat_map(|c| c.value.errors.iter().map(String::as_str)).collect();
+        for e in [
+            "Invalid value 2000000000 for configuration tasks.max: Value must be no more than 10000",
+            "Invalid value 1000000000 for configuration record.size: Value must be no more than 16777216",
+            "Invalid value 1000000 for configuration batch.size: Value must be no more than 100000",
+        ] {
+            assert!(huge.contains(&e), "{e} not in {huge:?}");
+        }
         assert!(
             errors.contains(&"Invalid value some for configuration errors.tolerance: String must be one of: none, all")
         );

@@ -14,6 +14,7 @@
 // and handlers must return; boxing them at our call sites would only add conversions.
 #![allow(clippy::result_large_err)]
 
+mod batch;
 pub mod election;
 pub mod error;
 pub mod network;

@@ -12,7 +12,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use openraft::error::{ClientWriteError, RaftError};
+use openraft::error::RaftError;
 use openraft::{BasicNode, ChangeMembers, ServerState};
 use raftconnect_storage::model::Rejection;
 use raftconnect_storage::{Command, NodeId, Response, StateHandle};
@@ -113,6 +113,8 @@ pub struct RaftNode {
     /// heartbeat, a vote or an fsync.
     runtime: std::sync::Mutex<Option<tokio::runtime::Runtime>>,
     runtime_handle: tokio::runtime::Handle,
+    /// Group commit of users' connector writes (see `batch.rs`).
+    batcher: Arc<crate::batch::Batcher>,
 }
 
 impl Drop for RaftNode {
@@ -170,8 +172,10 @@ impl RaftNode {
             started_at: Instant::now(),
             runtime: std::sync::Mutex::new(Some(runtime)),
             runtime_handle,
+            batcher: Arc::default(),
         });
         node.runtime_handle.spawn(node.clone().drive_elections());
+        node.runtime_handle.spawn(node.batcher.clone().run(node.raft.clone()));
         Ok(node)
     }
 
@@ -405,11 +409,10 @@ impl RaftNode {
                 .read(|a| check(&cmd, &a.state))
                 .map_err(|(status, message)| RaftNodeError::Refused { status, message })?;
         }
-        match self.raft.client_write(cmd).await {
-            Ok(resp) => Ok(WriteOutcome { index: resp.log_id.index, response: resp.data }),
-            Err(RaftError::APIError(ClientWriteError::ForwardToLeader(f))) => Err(not_leader(&f)),
-            Err(e) => Err(RaftNodeError::Raft(e.to_string())),
+        if cmd.batch_key().is_some() {
+            return self.batcher.submit(cmd).await;
         }
+        crate::batch::write_outcome(self.raft.client_write(cmd).await)
     }
 
     /// Make the local state at least as new as everything committed before this call
@@ -690,6 +693,6 @@ fn remaining(deadline: Instant) -> Duration {
     deadline.saturating_duration_since(Instant::now()).max(Duration::from_millis(50))
 }
 
-fn not_leader(f: &openraft::error::ForwardToLeader<NodeId, BasicNode>) -> RaftNodeError {
+pub(crate) fn not_leader(f: &openraft::error::ForwardToLeader<NodeId, BasicNode>) -> RaftNodeError {
     RaftNodeError::NotLeader { leader: f.leader_id.zip(f.leader_node.as_ref().map(|n| n.addr.clone())) }
 }

@@ -22,6 +22,13 @@ use super::{
 };
 use crate::data::{Schema, Value};
 
+/// Largest `record.size` (bytes of a value).
+pub const MAX_RECORD_SIZE: usize = 16 << 20;
+/// Largest `batch.size` (records per poll).
+pub const MAX_BATCH: usize = 100_000;
+/// Value bytes one poll generates at most: `record.size` × `batch.size` may be far more.
+const POLL_BYTES: usize = 16 << 20;
+
 #[derive(Default)]
 pub struct Datagen {
     config: ConfigMap,
@@ -94,17 +101,9 @@ impl SourceTask for DatagenTask {
         self.key_space = num(config, "key.space", 0)?;
         let max: i64 = num(config, "max.records", -1)?;
         self.max = u64::try_from(max).ok();
-        self.batch = num(config, "batch.size", 10_000usize)?.max(1);
-        if self.batch > 100_000 {
-            return Err(ConnectError::new(
-                "Invalid value for configuration batch.size: Value must be no more than 100000",
-            ));
-        }
-        if self.size > 16 << 20 {
-            return Err(ConnectError::new(
-                "Invalid value for configuration record.size: Value must be no more than 16777216",
-            ));
-        }
+        // Bounded at validation; a config stored before the bounds is clamped here.
+        self.batch = num(config, "batch.size", 10_000usize)?.clamp(1, MAX_BATCH);
+        self.size = self.size.min(MAX_RECORD_SIZE);
         let partition = json!({ "task": task });
         self.partition = super::source_partition(&partition);
         self.next = match context.offset(&partition).as_ref().and_then(|o| o.get("seq")) {
@@ -116,7 +115,8 @@ impl SourceTask for DatagenTask {
     }
 
     fn poll(&mut self) -> Result<Vec<SourceRecord>, ConnectError> {
-        let mut due = self.batch as u64;
+        // At most POLL_BYTES of values per poll, however large records and batches are.
+        let mut due = (self.batch as u64).min((POLL_BYTES / self.size.max(1)).max(1) as u64);
         if let Some(max) = self.max {
             due = due.min(max.saturating_sub(self.next));
         }

@@ -28,6 +28,12 @@ use crate::data::{Schema, Value};
 const IDLE_WAIT: Duration = Duration::from_millis(100);
 /// Bytes read per `read` call.
 const READ_CHUNK: usize = 256 * 1024;
+/// The longest line the source reads (a record larger than Kafka's default 1 MB message limit
+/// could not be sent anyway): a file with no newline, or `/dev/zero`, fails the task with a
+/// clear error instead of filling the node's memory.
+pub const MAX_LINE_BYTES: usize = 1 << 20;
+/// Bytes one poll reads at most, so a fast input never keeps the task from seeing a stop.
+const POLL_BYTES: usize = 8 << 20;
 /// Within a batch, the sink writes its buffer out once it holds this much.
 const SINK_BUFFER: usize = 256 * 1024;
 
@@ -230,6 +236,7 @@ impl SourceTask for FileSourceTask {
         }
         let mut records = Vec::new();
         let now = super::now_ms();
+        let mut read = 0usize;
         loop {
             while records.len() < self.batch_size {
                 let Some((len, consumed)) = self.next_line() else { break };
@@ -266,6 +273,16 @@ impl SourceTask for FileSourceTask {
                 self.buf.drain(..self.start);
                 self.start = 0;
             }
+            if self.buf.len() > MAX_LINE_BYTES {
+                return Err(ConnectError::new(format!(
+                    "A line of {} longer than {MAX_LINE_BYTES} bytes{}: FileStreamSource reads lines up to that length",
+                    self.file.as_deref().unwrap_or("stdin"),
+                    self.position.map(|p| format!(" at position {p}")).unwrap_or_default()
+                )));
+            }
+            if read >= POLL_BYTES {
+                return Ok(records);
+            }
             let old = self.buf.len();
             let input = self.input.as_mut().expect("opened above");
             let n = match input.fill(&mut self.buf, READ_CHUNK) {
@@ -284,6 +301,7 @@ impl SourceTask for FileSourceTask {
                 }
                 return Ok(records);
             }
+            read += n;
         }
     }
 
@@ -460,6 +478,42 @@ mod tests {
         assert!(t.poll().unwrap().is_empty());
         std::fs::write(&path, "hello\n").unwrap();
         assert_eq!(lines(&t.poll().unwrap()), vec![("hello".into(), 6)]);
+    }
+
+    #[test]
+    fn dev_zero_fails_the_task_with_a_clear_error_instead_of_filling_memory() {
+        let mut t = FileSourceTask::default();
+        t.start(ctx(None), &config(std::path::Path::new("/dev/zero"), 10)).unwrap();
+        let mut polls = 0;
+        let err = loop {
+            polls += 1;
+            match t.poll() {
+                Ok(r) => assert!(r.is_empty() && polls < 100, "no line ever ends in /dev/zero"),
+                Err(e) => break e,
+            }
+        };
+        assert!(err.to_string().contains("longer than 1048576 bytes"), "{err}");
+        assert!(t.buf.capacity() < 4 * MAX_LINE_BYTES, "buffer stayed bounded: {}", t.buf.capacity());
+    }
+
+    #[test]
+    fn one_poll_reads_a_bounded_amount() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.txt");
+        // 20 MiB of 1 KiB lines.
+        let line = format!("{}\n", "x".repeat(1023));
+        std::fs::write(&path, line.repeat(20 << 10)).unwrap();
+        let mut t = FileSourceTask::default();
+        t.start(ctx(None), &config(&path, 1_000_000)).unwrap();
+        let first = t.poll().unwrap().len();
+        assert!(first > 0 && first <= (POLL_BYTES >> 10) + 1, "{first} lines in one poll");
+        let mut total = first;
+        while total < 20 << 10 {
+            let n = t.poll().unwrap().len();
+            assert!(n > 0);
+            total += n;
+        }
+        assert_eq!(total, 20 << 10);
     }
 
     #[test]

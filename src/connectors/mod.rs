@@ -260,9 +260,15 @@ pub fn numbered_task_configs(config: &ConfigMap, max_tasks: usize, key: &str) ->
         .collect()
 }
 
-/// `tasks.max` of a connector config (validated before it gets here; 1 if absent).
+/// The most tasks one connector may have (`tasks.max` is validated against it): each task is a
+/// unit the cluster places, supervises and reports on, and a connector asked for billions of
+/// tasks must not take down the node that builds their configs.
+pub const MAX_TASKS: usize = 10_000;
+
+/// `tasks.max` of a connector config (validated before it gets here; 1 if absent), never more
+/// than [`MAX_TASKS`] even for a config stored before that bound.
 pub fn tasks_max(config: &ConfigMap) -> usize {
-    config.get("tasks.max").and_then(|v| v.trim().parse().ok()).filter(|n: &usize| *n >= 1).unwrap_or(1)
+    config.get("tasks.max").and_then(|v| v.trim().parse().ok()).filter(|n: &usize| *n >= 1).unwrap_or(1).min(MAX_TASKS)
 }
 
 /// Wall-clock milliseconds since the epoch (record timestamps, `time_ms`).

@@ -310,6 +310,8 @@ async fn write(s: &AppState, cmd: Command, not_found_msg: impl Fn(&str) -> Strin
         }
         ApplyResponse::Rejected(Rejection::NotStopped { name }) => Err(not_stopped(&name)),
         ApplyResponse::Rejected(r) => Err(ApiError::new(StatusCode::CONFLICT, r.to_string())),
+        // A batch's answers are split per write by the leader; one never reaches a writer.
+        ApplyResponse::Batch(_) => Err(ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "unexpected batch answer")),
     }
 }
 

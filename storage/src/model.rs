@@ -367,9 +367,32 @@ pub enum Command {
         node: NodeId,
         reports: Vec<StatusReport>,
     },
+    /// Several independent writes in one entry (the leader's group commit: one fsync serves
+    /// them all). They apply in order, under the entry's index, each answered on its own; at
+    /// most one per [`Command::batch_key`], so none depends on another's index.
+    Batch {
+        commands: Vec<Command>,
+    },
 }
 
 impl Command {
+    /// The connector a write from outside the planner and the data plane touches: writes with
+    /// different keys may share one entry ([`Command::Batch`]). None for every other write,
+    /// which the leader proposes alone.
+    pub fn batch_key(&self) -> Option<&str> {
+        match self {
+            Command::PutConnector { name, .. }
+            | Command::CreateConnector { name, .. }
+            | Command::DeleteConnector { name }
+            | Command::SetTargetState { name, .. } => Some(name),
+            Command::PutTaskConfigs { connector, .. }
+            | Command::RequestRestart { connector, .. }
+            | Command::RequestTaskRestart { connector, .. }
+            | Command::AlterOffsets { connector, .. } => Some(connector),
+            _ => None,
+        }
+    }
+
     /// Whether applying it can change where units should run: the connectors, their task
     /// counts and target states, the assignments or the node registry. Offsets, statuses,
     /// sink spreads, restarts and log levels cannot.
@@ -387,6 +410,7 @@ impl Command {
             | Command::CreateConnector { .. }
             | Command::Revoke { .. }
             | Command::ReleaseUnits { .. } => true,
+            Command::Batch { commands } => commands.iter().any(Command::changes_layout),
             Command::CommitOffsets { .. }
             | Command::AssignSinkPartitions { .. }
             | Command::SpreadSinkPartitionsPart { .. }
@@ -423,6 +447,7 @@ impl Command {
             Command::PutTaskConfigsPart { .. } => "put_task_configs_part",
             Command::SpreadSinkPartitionsPart { .. } => "spread_sink_partitions_part",
             Command::ReportStatuses { .. } => "report_statuses",
+            Command::Batch { .. } => "batch",
         }
     }
 }
@@ -483,6 +508,10 @@ pub enum Rejection {
         part: u32,
         expected: u32,
     },
+    /// A batch inside a batch, or a write that may not share an entry.
+    NotBatchable {
+        kind: String,
+    },
 }
 
 impl std::fmt::Display for Rejection {
@@ -512,6 +541,7 @@ impl std::fmt::Display for Rejection {
                     "Part {part} of a multi-part write for {connector} is out of order (expected part {expected})"
                 )
             }
+            Rejection::NotBatchable { kind } => write!(f, "A {kind} write cannot be part of a batch"),
         }
     }
 }
@@ -528,6 +558,8 @@ pub enum Response {
         applied: u32,
         rejected: Vec<Rejection>,
     },
+    /// The answers to a [`Command::Batch`], in its order.
+    Batch(Vec<Response>),
 }
 
 /// A key of the persisted state: one sled value per key, so an apply rewrites only what changed.
@@ -800,6 +832,17 @@ impl State {
                     Ok(()) => Response::Applied,
                     Err(r) => Response::Rejected(r),
                 }
+            }
+            Command::Batch { commands } => {
+                let mut keys = BTreeSet::new();
+                let responses = commands
+                    .iter()
+                    .map(|c| match c.batch_key() {
+                        Some(k) if keys.insert(k) => self.apply(index, c, dirty),
+                        _ => Response::Rejected(Rejection::NotBatchable { kind: c.kind().to_string() }),
+                    })
+                    .collect();
+                Response::Batch(responses)
             }
             Command::ReportStatuses { node, reports } => {
                 let mut rejected = Vec::new();
@@ -2113,6 +2156,7 @@ mod tests {
             (tc_part(1, 0, 1, vec![]), "put_task_configs_part"),
             (spread_part(1, 0, 0, 1, vec![]), "spread_sink_partitions_part"),
             (Command::ReportStatuses { node: 1, reports: vec![] }, "report_statuses"),
+            (Command::Batch { commands: vec![] }, "batch"),
         ];
         for (i, (cmd, kind)) in commands.iter().enumerate() {
             assert_eq!(cmd.kind(), *kind);
@@ -2131,6 +2175,7 @@ mod tests {
             Rejection::PartitionNotOwned { connector: "c".into(), task: 0, topic: "t".into(), partition: 0 },
             Rejection::StaleGeneration { connector: "c".into(), generation: 1 },
             Rejection::PartOutOfOrder { connector: "c".into(), part: 1, expected: 0 },
+            Rejection::NotBatchable { kind: "batch".into() },
         ];
         for (i, r) in rejections.iter().enumerate() {
             assert_eq!(variant_index(r), i as u32, "{r:?} moved");
@@ -2141,6 +2186,7 @@ mod tests {
             Response::Applied,
             Response::Rejected(Rejection::UnknownNode { id: 1 }),
             Response::PartiallyApplied { applied: 1, rejected: vec![] },
+            Response::Batch(vec![]),
         ];
         for (i, r) in responses.iter().enumerate() {
             assert_eq!(variant_index(r), i as u32, "{r:?} moved");
@@ -2163,6 +2209,41 @@ mod tests {
         for (i, k) in keys.iter().enumerate() {
             assert_eq!(variant_index(k), i as u32, "{k:?} moved");
         }
+    }
+
+    #[test]
+    fn a_batch_applies_each_write_under_its_index_and_refuses_nesting_and_shared_keys() {
+        let mut s = State::default();
+        let mut dirty = DirtyKeys::new();
+        let put =
+            |name: &str| Command::PutConnector { name: name.into(), config: cfg(&[("a", "1")]), target_state: None };
+        let batch = Command::Batch {
+            commands: vec![
+                put("a"),
+                put("b"),
+                Command::DeleteConnector { name: "zzz".into() },
+                put("a"),
+                Command::Batch { commands: vec![put("c")] },
+                Command::Revoke { units: vec![] },
+            ],
+        };
+        assert!(batch.changes_layout());
+        let r = s.apply(7, &batch, &mut dirty);
+        let Response::Batch(rs) = r else { panic!("{r:?}") };
+        assert_eq!(rs.len(), 6);
+        assert_eq!(rs[0], Response::Applied);
+        assert_eq!(rs[1], Response::Applied);
+        assert_eq!(rs[2], Response::Rejected(Rejection::UnknownConnector { name: "zzz".into() }));
+        assert_eq!(
+            rs[3],
+            Response::Rejected(Rejection::NotBatchable { kind: "put_connector".into() }),
+            "a's second write"
+        );
+        assert_eq!(rs[4], Response::Rejected(Rejection::NotBatchable { kind: "batch".into() }));
+        assert_eq!(rs[5], Response::Rejected(Rejection::NotBatchable { kind: "revoke".into() }));
+        assert_eq!(s.connectors["a"].created_index, 7);
+        assert_eq!(s.connectors["b"].created_index, 7);
+        assert!(!s.connectors.contains_key("c"));
     }
 
     #[test]

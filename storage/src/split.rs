@@ -494,6 +494,7 @@ mod tests {
             Response::Applied => 0,
             Response::Rejected(_) => 1,
             Response::PartiallyApplied { rejected, .. } => rejected.len(),
+            Response::Batch(_) => panic!("not a batch"),
         };
         assert_eq!(rejected(&whole_response[0]), 1429);
         assert_eq!(piece_responses.iter().map(rejected).sum::<usize>(), 1429);

@@ -50,6 +50,9 @@ pub fn redact(v: &mut Value) {
 
 /// `{"type": "put_connector", …fields}` with secrets hidden.
 pub fn command_json(cmd: &Command) -> Value {
+    if let Command::Batch { commands } = cmd {
+        return json!({ "type": cmd.kind(), "commands": commands.iter().map(command_json).collect::<Vec<_>>() });
+    }
     let mut fields = match serde_json::to_value(cmd) {
         // Externally tagged: {"put_connector": {...}}; take the inner object.
         Ok(Value::Object(outer)) => outer.into_iter().next().map(|(_, v)| v).unwrap_or(Value::Null),

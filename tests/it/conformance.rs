@@ -1056,8 +1056,9 @@ async fn scenario_restart_endpoints(c: &mut Cluster) -> Result<()> {
     // The four accepted requests are in the replicated log; the pending one is the
     // highest-impact request (includeTasks, not onlyFailed).
     let log = c.log(c.leader(f1).await?).await?;
-    let restarts: Vec<&Value> =
-        log.iter().filter(|e| e["command"]["type"] == "request_restart" && e["command"]["connector"] == "r").collect();
+    let commands: Vec<&Value> = log.iter().flat_map(entry_commands).collect();
+    let restarts: Vec<&&Value> =
+        commands.iter().filter(|c| c["type"] == "request_restart" && c["connector"] == "r").collect();
     ensure!(restarts.len() == 4, "expected 4 request_restart entries for r, got {restarts:?}");
     // `apply` marked the connector and its task for restart (per-unit marks).
     let marks = state(c, f1).await?["restarts"].clone();
@@ -1066,11 +1067,9 @@ async fn scenario_restart_endpoints(c: &mut Cluster) -> Result<()> {
         marked(json!({"connector": "r"})) && marked(json!({"task": {"connector": "r", "task": 0}})),
         "restart marks of r: {marks}"
     );
-    let task_restarts: Vec<&Value> = log.iter().filter(|e| e["command"]["type"] == "request_task_restart").collect();
+    let task_restarts: Vec<&&Value> = commands.iter().filter(|c| c["type"] == "request_task_restart").collect();
     ensure!(
-        task_restarts.len() == 1
-            && task_restarts[0]["command"]["connector"] == "r"
-            && task_restarts[0]["command"]["task"] == 0,
+        task_restarts.len() == 1 && task_restarts[0]["connector"] == "r" && task_restarts[0]["task"] == 0,
         "expected exactly the request_task_restart of r-0 in the log (not the refused ones): {task_restarts:?}"
     );
     Ok(())

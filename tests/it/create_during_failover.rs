@@ -87,8 +87,7 @@ async fn scenario(c: &mut Cluster, check_statuses: bool) -> Result<()> {
             .iter()
             .filter(|e| {
                 e["kind"] == "command"
-                    && e["command"]["type"] == "create_connector"
-                    && e["command"]["name"] == json!(name)
+                    && entry_commands(e).iter().any(|c| c["type"] == "create_connector" && c["name"] == json!(name))
             })
             .filter_map(|e| e["index"].as_u64())
             .collect();

@@ -395,6 +395,16 @@ impl Cluster {
     }
 }
 
+/// The commands of a decoded log entry: its command, or each write of a batch (the leader's
+/// group commit puts users' connector writes that arrive together into one entry).
+pub fn entry_commands(e: &Value) -> Vec<&Value> {
+    match e["command"]["type"].as_str() {
+        Some("batch") => e["command"]["commands"].as_array().map(|a| a.iter().collect()).unwrap_or_default(),
+        Some(_) => vec![&e["command"]],
+        None => Vec::new(),
+    }
+}
+
 /// One HTTP answer: status, headers, raw body, and the body parsed as JSON (`Null` when it is
 /// empty or not JSON; `text` tells those apart).
 #[derive(Debug)]
