@@ -215,7 +215,9 @@ pub async fn start(opts: NodeOptions) -> Result<RunningNode, NodeError> {
         shutdown,
         server,
         worker_task,
-        stop_timeout: opts.runtime.worker.stop_timeout + 2 * opts.worker_config.offset_flush_timeout,
+        // Kafka Connect's task.shutdown.graceful.timeout.ms: the units' stop, then their final
+        // flush; what is not handed over by then moves after the grace.
+        stop_timeout: opts.runtime.worker.stop_timeout + opts.worker_config.offset_flush_timeout,
     })
 }
 

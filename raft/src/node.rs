@@ -315,7 +315,13 @@ impl RaftNode {
         // Elections need a pre-vote majority (election.rs), so a node cut off from its leader
         // stays a follower of it: after twice the leader lease without a word from it, that
         // leader is not known any more (as a candidate knows none).
-        if leader != self.id && self.leader_silence() > 2 * self.settings.election_timeout_max {
+        let lost = 2 * self.settings.election_timeout_max;
+        if leader != self.id && self.leader_silence() > lost {
+            return None;
+        }
+        // Likewise a leader no quorum has acknowledged for that long leads nobody (check quorum):
+        // nothing it proposes can commit.
+        if leader == self.id && m.millis_since_quorum_ack.is_some_and(|ms| u128::from(ms) > lost.as_millis()) {
             return None;
         }
         let url = m.membership_config.membership().get_node(&leader)?.addr.clone();
@@ -638,7 +644,8 @@ impl RaftNode {
             .collect();
         ClusterStatus {
             id: self.id,
-            leader: m.current_leader,
+            // As `leader()` judges it: a silent leader, or one without a quorum, is none.
+            leader: self.leader().map(|(id, _)| id),
             term: m.current_term,
             state: match m.state {
                 ServerState::Leader => "leader",

@@ -677,6 +677,18 @@ def busy_neighbours():
     return sorted(set(found)), len(found)
 
 
+def git_rev():
+    repo = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+    try:
+        rev = subprocess.run(["git", "-C", repo, "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                             timeout=10).stdout.strip() or "unknown"
+        dirty = subprocess.run(["git", "-C", repo, "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return rev + ("-dirty" if dirty else "")
+
+
 def loadavg():
     with open("/proc/loadavg") as f:
         return " ".join(f.read().split()[:3])
@@ -695,7 +707,7 @@ def main():
         out = {"config": {"scale_connectors": SCALE_CONNECTORS, "idle_connectors": IDLE_CONNECTORS,
                           "idle_tasks": IDLE_TASKS, "runs_kill": RUNS_KILL, "runs_fast": RUNS_FAST,
                           "hog_seconds": HOG_SECONDS, "idle_seconds": IDLE_SECONDS, "clients": CLIENTS,
-                          "cpus": os.cpu_count(), "binary": BIN, "load_at_start": loadavg(), "neighbours_at_start": n,
+                          "cpus": os.cpu_count(), "binary": BIN, "git_rev": git_rev(), "load_at_start": loadavg(), "neighbours_at_start": n,
                           "timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}}
         out["shape_a"] = shape_a(root)
         out["shape_b"] = shape_b(root)

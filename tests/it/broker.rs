@@ -91,10 +91,29 @@ impl Broker {
 
     /// Produce values (no key) to one partition, waiting for every acknowledgement.
     pub fn produce(&self, topic: &str, partition: i32, values: &[String]) -> anyhow::Result<()> {
+        let records: Vec<(i32, &str)> = values.iter().map(|v| (partition, v.as_str())).collect();
+        self.produce_to(topic, &records)
+    }
+
+    /// Produce (partition, value) records (no key), waiting for every acknowledgement.
+    pub fn produce_to(&self, topic: &str, records: &[(i32, &str)]) -> anyhow::Result<()> {
         let p: BaseProducer = ClientConfig::new().set("bootstrap.servers", self.bootstrap()).create()?;
-        for v in values {
-            let rec = BaseRecord::<(), str>::to(topic).payload(v.as_str()).partition(partition);
-            p.send(rec).map_err(|(e, _)| e)?;
+        for (partition, v) in records {
+            let mut rec = BaseRecord::<(), str>::to(topic).payload(*v).partition(*partition);
+            // A full queue waits for deliveries instead of failing the test.
+            loop {
+                match p.send(rec) {
+                    Ok(()) => break,
+                    Err((
+                        rdkafka::error::KafkaError::MessageProduction(rdkafka::types::RDKafkaErrorCode::QueueFull),
+                        back,
+                    )) => {
+                        rec = back;
+                        p.poll(Duration::from_millis(10));
+                    }
+                    Err((e, _)) => return Err(e.into()),
+                }
+            }
             p.poll(Duration::ZERO);
         }
         p.flush(Duration::from_secs(30))?;

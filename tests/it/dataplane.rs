@@ -474,6 +474,53 @@ async fn patching_a_sink_offset_back_redelivers_the_records_after_it() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sink_over_2000_partitions_gets_every_partition_assigned_delivered_and_committed() {
+    // Issue 9: a spread and an offset commit of this size are far over the command cap (the
+    // long topic name makes each partition's entry larger): both go in parts.
+    const TOPIC: &str = "a-sink-topic-with-two-thousand-partitions-and-a-long-name";
+    const PARTITIONS: i32 = 2000;
+    let (c, broker) = cluster_with_broker(3, "offset.flush.interval.ms=500\n").await.expect("cluster");
+    let res = async {
+        broker.create_topic(TOPIC, PARTITIONS as u32)?;
+        let values: Vec<String> = (0..PARTITIONS).map(|p| format!("p{p}")).collect();
+        let records: Vec<(i32, &str)> = values.iter().enumerate().map(|(p, v)| (p as i32, v.as_str())).collect();
+        broker.produce_to(TOPIC, &records)?;
+        let out = c.dir.path().join("wide.txt");
+        create(
+            &c,
+            1,
+            "wide",
+            json!({
+                "connector.class": "FileStreamSink", "tasks.max": "10", "topics": TOPIC, "file": out,
+                "value.converter": STRING,
+            }),
+        )
+        .await?;
+        wait_running(&c, 1, "wide", 10).await?;
+        let got = wait_lines(&out, PARTITIONS as usize, Duration::from_secs(120)).await?;
+        let got: BTreeSet<String> = got.into_iter().collect();
+        ensure!(got == values.iter().cloned().collect::<BTreeSet<_>>(), "delivered {} distinct values", got.len());
+        // Every partition's offset is committed (next offset 1), through any node.
+        let url = format!("{}/connectors/wide/offsets", c.url(2));
+        c.get_until(&url, "all 2,000 partitions committed at offset 1", |r| {
+            r.body["offsets"]
+                .as_array()
+                .is_some_and(|o| o.len() == PARTITIONS as usize && o.iter().all(|e| e["offset"]["kafka_offset"] == 1))
+        })
+        .await?;
+        // The spread went in parts (and nothing was refused for its size).
+        let log = c.log(1).await?;
+        let parts = log.iter().filter(|e| e["command"]["type"] == "spread_sink_partitions_part").count();
+        ensure!(parts >= 2, "the spread of 2,000 partitions was written in {parts} parts");
+        let logs = c.logs();
+        ensure!(!logs.contains("exceeds the limit of"), "a command was refused for its size");
+        Ok(())
+    }
+    .await;
+    c.report(res);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_regex_sink_picks_up_a_matching_topic_created_later() {
     let (c, broker) = cluster_with_broker(1, "metadata.refresh.interval.ms=500\n").await.expect("cluster");
     let res =

@@ -3,6 +3,7 @@
 //! once, balance holds, and units that did not need to move were not restarted.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use serde_json::json;
 
@@ -177,6 +178,31 @@ async fn lose_after_setup(
     let after = wait_settled(c, &survivors).await?;
     let moved = check_unmoved_not_restarted(before, &after)?;
     assert_eq!(moved, before.values().filter(|r| r.node == victim).count(), "exactly the victim's units moved");
+    Ok(())
+}
+
+scenario_test!(sigterm_without_a_leader_exits_within_the_stop_and_flush_timeouts, leaderless_stop);
+async fn leaderless_stop(c: &mut Cluster) -> anyhow::Result<()> {
+    // Kill the leader and one follower: the survivor has no leader and can hand nothing over.
+    // SIGTERM must still end it within the stop timeout (150 ms) plus the offset flush
+    // timeout (5 s) plus a second for Raft and the HTTP server (the budget in
+    // `RunningNode::stop`); 2 s more for a busy machine. It used to run forever.
+    setup(c).await?;
+    let leader = c.leader(1).await?;
+    let (gone, survivor): (Vec<u64>, Vec<u64>) =
+        [1, 2, 3].into_iter().partition(|i| *i == leader || *i == leader % 3 + 1);
+    let survivor = survivor[0];
+    for id in gone {
+        c.node(id).kill();
+    }
+    wait_for(DEADLINE, || async { c.status(survivor).await.ok()?["leader"].is_null().then_some(()) })
+        .await
+        .map_err(|e| anyhow::anyhow!("the survivor kept a leader: {e}"))?;
+    let started = std::time::Instant::now();
+    c.node(survivor).signal(libc::SIGTERM);
+    let exited = c.node(survivor).wait_exit(Duration::from_millis(150 + 5_000 + 1_000 + 2_000));
+    anyhow::ensure!(exited.is_some(), "still running {:?} after SIGTERM with no leader", started.elapsed());
+    eprintln!("SIGTERM with no leader: exited after {:?}", started.elapsed());
     Ok(())
 }
 
