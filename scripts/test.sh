@@ -24,17 +24,19 @@ command -v cargo >/dev/null 2>&1 ||
 missing=()
 command -v cc >/dev/null 2>&1 || missing+=(build-essential)
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+# The partition test puts each node in a network namespace (ip netns, veth, bridge; as root).
+command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 if ((${#missing[@]} > 0)); then
     log "missing system packages: ${missing[*]}"
     command -v apt-get >/dev/null 2>&1 ||
-        die "apt-get not available; install a C compiler (cc) and pkg-config by hand"
+        die "apt-get not available; install ${missing[*]} by hand"
     sudo=()
     if ((EUID != 0)); then
         command -v sudo >/dev/null 2>&1 || die "not root and sudo not available; cannot install ${missing[*]}"
         sudo=(sudo)
     fi
     "${sudo[@]}" apt-get update
-    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends build-essential pkg-config
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
 fi
 
 # --- build and test -----------------------------------------------------------------------

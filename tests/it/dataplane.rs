@@ -194,24 +194,6 @@ fn seqnos(path: &Path, flag: &str) -> BTreeMap<i64, Vec<i64>> {
     out
 }
 
-/// Log text without its ANSI colour codes (`ESC [ … m`).
-fn without_colours(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars();
-    while let Some(c) = chars.next() {
-        if c == '\u{1b}' {
-            for d in chars.by_ref() {
-                if d == 'm' {
-                    break;
-                }
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 /// The sink's lines (received and flushed) of the seqnos of source task `task` that were
 /// flushed more than once: which sink task saw them at which Kafka offset tells a record
 /// delivered twice from one that is in the topic twice.

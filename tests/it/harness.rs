@@ -37,11 +37,20 @@ pub struct NodeProc {
     pub data_dir: PathBuf,
     pub log_path: PathBuf,
     child: Option<Child>,
+    /// The address it listens on (127.0.0.1 unless it runs in a network namespace).
+    pub host: String,
+    /// The network namespace it runs in (`ip netns exec`), if any.
+    pub netns: Option<String>,
 }
 
 impl NodeProc {
     pub fn new(id: u64, port: u16, data_dir: PathBuf, log_path: PathBuf) -> Self {
-        Self { id, port, data_dir, log_path, child: None }
+        Self { id, port, data_dir, log_path, child: None, host: "127.0.0.1".into(), netns: None }
+    }
+
+    /// Kafka Connect's `worker_id` of the node: its advertised `host:port`.
+    pub fn worker_id(&self) -> String {
+        format!("{}:{}", self.host, self.port)
     }
 
     /// Wait for the process to exit by itself; None if it is still running at the deadline.
@@ -62,18 +71,26 @@ impl NodeProc {
     }
 
     pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        format!("http://{}:{}", self.host, self.port)
     }
 
     /// Start (or restart) the node process with extra flags (`--bootstrap`, `--join URL`, …).
     pub fn spawn(&mut self, extra: &[String]) {
         assert!(self.child.is_none(), "node {} is already running", self.id);
         let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log_path).expect("open log");
-        let mut cmd = Command::new(BIN);
+        let mut cmd = match &self.netns {
+            // `ip netns exec` execs the binary: the child's pid is the node's.
+            Some(ns) => {
+                let mut c = Command::new("ip");
+                c.args(["netns", "exec", ns, BIN]);
+                c
+            }
+            None => Command::new(BIN),
+        };
         cmd.args(["node", "--id", &self.id.to_string()])
             .arg("--data-dir")
             .arg(&self.data_dir)
-            .args(["--listen", &format!("127.0.0.1:{}", self.port)])
+            .args(["--listen", &self.worker_id()])
             .args(extra)
             .env("RUST_LOG", "info,openraft=warn")
             .stdin(Stdio::null())
@@ -147,7 +164,7 @@ impl Cluster {
     pub fn add_node(&mut self, id: u64) -> &mut NodeProc {
         let data_dir = self.dir.path().join(format!("n{id}"));
         let log_path = self.dir.path().join(format!("n{id}.log"));
-        self.nodes.insert(id, NodeProc { id, port: free_port(), data_dir, log_path, child: None });
+        self.nodes.insert(id, NodeProc::new(id, free_port(), data_dir, log_path));
         self.nodes.get_mut(&id).expect("just inserted")
     }
 
@@ -167,11 +184,17 @@ impl Cluster {
 
     /// Bootstrap node 1 and join nodes 2..=n through it; wait until all are members.
     pub async fn form(&mut self, n: u64) -> anyhow::Result<()> {
-        self.add_node(1);
+        self.form_with(n, |_| {}).await
+    }
+
+    /// [`Cluster::form`], with each node prepared (its host, its network namespace) before it
+    /// starts.
+    pub async fn form_with(&mut self, n: u64, prepare: impl Fn(&mut NodeProc)) -> anyhow::Result<()> {
+        prepare(self.add_node(1));
         self.start(1, &["--bootstrap".into()]);
         let seed = self.url(1);
         for id in 2..=n {
-            self.add_node(id);
+            prepare(self.add_node(id));
             self.start(id, &["--join".into(), seed.clone()]);
         }
         let ids: Vec<u64> = (1..=n).collect();
@@ -395,6 +418,20 @@ impl Cluster {
     }
 }
 
+/// Log text without its ANSI colour codes (`ESC [ … m`), as a node's log file has them.
+pub fn without_colours(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            chars.by_ref().find(|d| *d == 'm');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// The commands of a decoded log entry: its command, or each write of a batch (the leader's
 /// group commit puts users' connector writes that arrive together into one entry).
 pub fn entry_commands(e: &Value) -> Vec<&Value> {
@@ -533,7 +570,7 @@ impl NodeProc {
 impl Cluster {
     /// Kafka Connect's `worker_id` of every node of the cluster: its advertised `host:port`.
     pub fn member_worker_ids(&self) -> Vec<String> {
-        self.nodes.values().map(|n| format!("127.0.0.1:{}", n.port)).collect()
+        self.nodes.values().map(NodeProc::worker_id).collect()
     }
 
     /// GET `url` until `ok` holds for the reply (HTTP errors and refused connections count as
@@ -578,7 +615,7 @@ impl Cluster {
         let id = self
             .nodes
             .values()
-            .find(|n| format!("127.0.0.1:{}", n.port) == worker_id)
+            .find(|n| n.worker_id() == worker_id)
             .map(|n| n.id)
             .ok_or_else(|| anyhow!("no node has the worker_id {worker_id}"))?;
         let (code, body) = self.get(&format!("{}/cluster/worker", self.url(id))).await?;

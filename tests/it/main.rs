@@ -2,6 +2,7 @@
 
 mod broker;
 mod harness;
+mod netns;
 
 mod bad_input;
 mod cluster;
@@ -9,5 +10,6 @@ mod conformance;
 mod create_during_failover;
 mod dataplane;
 mod openapi;
+mod partition;
 mod runtime;
 mod scale;
