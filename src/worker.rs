@@ -12,7 +12,7 @@
 //! - Failed units are restarted automatically with exponential backoff (unless disabled); the
 //!   restart count and the next attempt are in their status.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -127,6 +127,26 @@ fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
 
+/// The version a unit runs under (see [`UnitSpec::version`]), if it can run at all.
+fn version_of(state: &State, unit: &WorkUnit) -> Option<u64> {
+    let c = state.connectors.get(unit.connector())?;
+    match unit {
+        WorkUnit::Connector(_) => Some(c.updated_index),
+        WorkUnit::Task { task, .. } => {
+            let tc = state.task_configs.get(unit.connector())?;
+            ((*task as usize) < tc.configs.len()).then(|| tc.generation.max(c.updated_index))
+        }
+    }
+}
+
+/// What a reconcile round wants of a unit assigned here.
+enum Wanted {
+    /// Not running here under this epoch and version: start it (after stopping an old run).
+    Start(Box<UnitSpec>),
+    /// Running as it should; a sink task's partitions when they changed.
+    Keep { partitions: Option<Vec<TopicPartition>> },
+}
+
 /// A unit's spec and target state from the state, if it is assigned to `me` and can run here.
 fn spec_of(state: &State, me: NodeId, unit: &WorkUnit) -> Option<(UnitSpec, TargetState, bool)> {
     let a = state.assignments.get(unit).filter(|a| a.node == me)?;
@@ -198,6 +218,10 @@ impl Worker {
         // Restart requests already in the state when we start are not replayed.
         let mut handled: BTreeMap<WorkUnit, u64> = self.node.state().read(|a| a.state.restarts.clone());
         let mut lease_lost = false;
+        // Reconcile only when something a unit depends on changed (`units_index`: not the
+        // statuses and offsets that make up most of the log), or every second, and at most
+        // every 20 ms however fast entries come: a round is linear in the units assigned here.
+        let mut reconciled: Option<(u64, std::time::Instant)> = None;
         loop {
             tokio::select! {
                 _ = applied.changed() => {}
@@ -228,17 +252,54 @@ impl Worker {
                 tracing::info!("Leader heard from again; resuming assigned work.");
                 self.plane.set_abandon(false);
                 lease_lost = false;
+                reconciled = None;
+            }
+            if let Some((index, at)) = reconciled {
+                if index == self.node.state().units_index() && at.elapsed() < Duration::from_secs(1) {
+                    continue;
+                }
+                let gap = Duration::from_millis(20).saturating_sub(at.elapsed());
+                if !gap.is_zero() {
+                    tokio::time::sleep(gap).await;
+                }
             }
 
-            // What should run here, from the state.
-            let (wanted, restarts, revoking_here) = self.node.state().read(|a| {
+            // What should run here, from the state: a full spec only for what starts.
+            let (index, wanted, restarts, revoking_here) = self.node.state().read(|a| {
                 let st = &a.state;
-                let wanted: HashMap<WorkUnit, (UnitSpec, TargetState, bool)> = st
-                    .assignments
+                // Restart requests (KIP-745) not handled yet: `apply` marked each unit to
+                // restart with the request's index; a marked unit running here starts again.
+                let restarts: Vec<(WorkUnit, u64)> = st
+                    .restarts
                     .iter()
-                    .filter(|(_, asg)| asg.node == me)
-                    .filter_map(|(u, _)| spec_of(st, me, u).map(|s| (u.clone(), s)))
+                    .filter(|(u, index)| handled.get(*u) != Some(*index))
+                    .map(|(u, index)| (u.clone(), *index))
                     .collect();
+                let restart: HashSet<&WorkUnit> = restarts.iter().map(|(u, _)| u).collect();
+                let mut wanted: HashMap<WorkUnit, (Wanted, TargetState, bool)> = HashMap::new();
+                for (u, asg) in st.assignments.iter().filter(|(_, asg)| asg.node == me) {
+                    let running = units.get(u).filter(|h| {
+                        h.spec.epoch == asg.epoch && version_of(st, u) == Some(h.spec.version) && !restart.contains(u)
+                    });
+                    let Some(h) = running else {
+                        if let Some((spec, target, revoking)) = spec_of(st, me, u) {
+                            wanted.insert(u.clone(), (Wanted::Start(Box::new(spec)), target, revoking));
+                        }
+                        continue;
+                    };
+                    let Some(c) = st.connectors.get(u.connector()) else { continue };
+                    let partitions = match (u, &h.spec.partitions) {
+                        (WorkUnit::Task { task, .. }, Some(_)) => {
+                            let generation = st.task_configs.get(u.connector()).map(|t| t.generation);
+                            let now = generation
+                                .and_then(|g| st.sink_partitions.get(u.connector()).and_then(|s| s.of_task(g, *task)))
+                                .unwrap_or(&[]);
+                            (*h.partitions.borrow() != now).then(|| now.to_vec())
+                        }
+                        _ => None,
+                    };
+                    wanted.insert(u.clone(), (Wanted::Keep { partitions }, c.target_state, asg.revoking));
+                }
                 // Units revoked from this node, with their epoch: including tasks of a connector
                 // that was STOPPED (no spec any more, but a final commit to make).
                 let revoking_here: HashMap<WorkUnit, u64> = st
@@ -247,70 +308,65 @@ impl Worker {
                     .filter(|(_, asg)| asg.node == me && asg.revoking)
                     .map(|(u, asg)| (u.clone(), asg.epoch))
                     .collect();
-                (wanted, st.restarts.clone(), revoking_here)
+                (a.units_index, wanted, restarts, revoking_here)
             });
+            reconciled = Some((index, std::time::Instant::now()));
 
-            // Stop what is no longer ours, or ours under another epoch or version; release revoked.
+            let mut restarting: HashSet<WorkUnit> = HashSet::new();
+            for (u, index) in restarts {
+                if units.contains_key(&u) {
+                    restarting.insert(u.clone());
+                }
+                handled.insert(u, index);
+            }
+            if !restarting.is_empty() {
+                tracing::info!(units = ?restarting.iter().map(ToString::to_string).collect::<Vec<_>>(), "Restarting on request.");
+            }
+
+            // Stop what is no longer ours, or ours under another epoch or version, or to restart;
+            // release revoked.
             let mut revoked = Vec::new();
-            let stale = |u: &WorkUnit, h: &UnitHandle| match wanted.get(u) {
+            let stale = |u: &WorkUnit| match wanted.get(u) {
                 None => true,
-                Some((spec, _, revoking)) => *revoking || spec.epoch != h.spec.epoch || spec.version != h.spec.version,
+                Some((Wanted::Start(_), _, _)) => true,
+                Some((Wanted::Keep { .. }, _, revoking)) => *revoking,
             };
-            let to_stop: Vec<WorkUnit> = units.iter().filter(|(u, h)| stale(u, h)).map(|(u, _)| u.clone()).collect();
+            let to_stop: HashSet<WorkUnit> = units.keys().filter(|u| stale(u)).cloned().collect();
             if !to_stop.is_empty() {
                 let stopped = self.stop_units(&mut units, |u| to_stop.contains(u)).await;
                 revoked.extend(stopped.into_iter().filter(|(u, e)| revoking_here.get(u) == Some(e)));
             }
             // A revoked unit we were not running is released at once.
+            let released: HashSet<WorkUnit> = revoked.iter().map(|(u, _)| u.clone()).collect();
             for (u, epoch) in &revoking_here {
-                if !units.contains_key(u) && !revoked.iter().any(|(r, _)| r == u) {
+                if !units.contains_key(u) && !released.contains(u) {
                     revoked.push((u.clone(), *epoch));
                 }
             }
             self.release(revoked).await;
 
-            // Restart requests (KIP-745): `apply` marked each unit to restart with the request's
-            // index; restart the marked units this node runs.
-            let mut restart: Vec<WorkUnit> = Vec::new();
-            for (u, index) in &restarts {
-                if handled.get(u) == Some(index) {
-                    continue;
-                }
-                handled.insert(u.clone(), *index);
-                if units.contains_key(u) {
-                    restart.push(u.clone());
-                }
-            }
-            if !restart.is_empty() {
-                tracing::info!(units = ?restart.iter().map(ToString::to_string).collect::<Vec<_>>(), "Restarting on request.");
-                self.stop_units(&mut units, |u| restart.contains(u)).await;
-            }
-            let restarting: std::collections::HashSet<WorkUnit> = restart.into_iter().collect();
-
             // Start what is ours and not running; pass target-state changes to the rest.
-            for (u, (spec, target, revoking)) in wanted {
+            for (u, (want, target, revoking)) in wanted {
                 if revoking {
                     continue;
                 }
-                match units.get(&u) {
-                    Some(h) => {
+                match (units.get(&u), want) {
+                    (Some(h), Wanted::Keep { partitions }) => {
                         h.target.send_if_modified(|t| {
                             let changed = *t != target;
                             *t = target;
                             changed
                         });
-                        if let Some(p) = spec.partitions {
-                            h.partitions.send_if_modified(|cur| {
-                                let changed = *cur != p;
-                                *cur = p;
-                                changed
-                            });
+                        if let Some(p) = partitions {
+                            h.partitions.send_replace(p);
                         }
                     }
-                    None => {
-                        let handle = self.start_unit(spec, target, restarting.contains(&u));
+                    (None, Wanted::Start(spec)) => {
+                        let handle = self.start_unit(*spec, target, restarting.contains(&u));
                         units.insert(u, handle);
                     }
+                    // Neither happens: a unit to start was stopped above, and one kept is running.
+                    (None, Wanted::Keep { .. }) | (Some(_), Wanted::Start(_)) => {}
                 }
             }
         }
@@ -706,7 +762,20 @@ impl Supervisor {
         T: ?Sized + Lifecycle + 'static,
     {
         self.report(UnitState::Running, None, restarts, None).await;
+        // Started and not in any call: the lock is free.
+        let checked = inst.lock().unwrap_or_else(|p| p.into_inner()).needs_check();
         loop {
+            if !checked {
+                tokio::select! {
+                    _ = stop.changed() => return RunEnd::Stopped,
+                    _ = target.changed() => {
+                        if *target.borrow() != TargetState::Running {
+                            return RunEnd::TargetChanged;
+                        }
+                    }
+                }
+                continue;
+            }
             if let Some(end) = self.wait(target, stop).await {
                 return end;
             }

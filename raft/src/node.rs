@@ -115,6 +115,10 @@ pub struct RaftNode {
     runtime_handle: tokio::runtime::Handle,
     /// Group commit of users' connector writes (see `batch.rs`).
     batcher: Arc<crate::batch::Batcher>,
+    /// Read-index rounds of `linearizable_barrier`: one at a time, and the last one's start
+    /// and index.
+    barrier_round: Mutex<()>,
+    last_barrier: std::sync::Mutex<Option<(Instant, u64)>>,
 }
 
 impl Drop for RaftNode {
@@ -173,6 +177,8 @@ impl RaftNode {
             runtime: std::sync::Mutex::new(Some(runtime)),
             runtime_handle,
             batcher: Arc::default(),
+            barrier_round: Mutex::new(()),
+            last_barrier: std::sync::Mutex::new(None),
         });
         node.runtime_handle.spawn(node.clone().drive_elections());
         node.runtime_handle.spawn(node.batcher.clone().run(node.raft.clone()));
@@ -423,8 +429,23 @@ impl RaftNode {
 
     /// Make the local state at least as new as everything committed before this call
     /// (ReadIndex through the leader), so that a read of [`RaftNode::state`] is linearizable.
+    /// Concurrent callers share read-index rounds, one at a time: a round that started after a
+    /// caller arrived serves it too, so a thousand units starting at once cost two rounds.
     pub async fn linearizable_barrier(&self) -> Result<(), RaftNodeError> {
-        let index: u64 = self.on_leader("/raft/read-index", &(), || self.local_read_index()).await?;
+        let arrived = Instant::now();
+        let index = {
+            let _one_at_a_time = self.barrier_round.lock().await;
+            let last = *self.last_barrier.lock().unwrap_or_else(|p| p.into_inner());
+            match last {
+                Some((started, index)) if started >= arrived => index,
+                _ => {
+                    let started = Instant::now();
+                    let index: u64 = self.on_leader("/raft/read-index", &(), || self.local_read_index()).await?;
+                    *self.last_barrier.lock().unwrap_or_else(|p| p.into_inner()) = Some((started, index));
+                    index
+                }
+            }
+        };
         tokio::time::timeout(self.settings.request_timeout, self.state.wait_applied(index))
             .await
             .map_err(|_| RaftNodeError::Timeout(format!("waiting to apply index {index}")))

@@ -707,7 +707,9 @@ def main():
         out = {"config": {"scale_connectors": SCALE_CONNECTORS, "idle_connectors": IDLE_CONNECTORS,
                           "idle_tasks": IDLE_TASKS, "runs_kill": RUNS_KILL, "runs_fast": RUNS_FAST,
                           "hog_seconds": HOG_SECONDS, "idle_seconds": IDLE_SECONDS, "clients": CLIENTS,
-                          "cpus": os.cpu_count(), "binary": BIN, "git_rev": git_rev(), "load_at_start": loadavg(), "neighbours_at_start": n,
+                          "cpus": os.cpu_count(), "binary": BIN,
+                          "binary_mtime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(os.path.getmtime(BIN))),
+                          "git_rev": git_rev(), "load_at_start": loadavg(), "neighbours_at_start": n,
                           "timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}}
         out["shape_a"] = shape_a(root)
         out["shape_b"] = shape_b(root)

@@ -43,6 +43,10 @@ impl ConnectorInstance for MockConnector {
 }
 
 impl Lifecycle for MockConnector {
+    fn needs_check(&self) -> bool {
+        self.fail_at.is_some()
+    }
+
     fn check(&mut self) -> Result<(), ConnectError> {
         match self.fail_at {
             Some(t) if Instant::now() >= t => {
@@ -68,6 +72,10 @@ impl TaskInstance for MockTask {
 }
 
 impl Lifecycle for MockTask {
+    fn needs_check(&self) -> bool {
+        self.fail_at.is_some()
+    }
+
     fn check(&mut self) -> Result<(), ConnectError> {
         match self.fail_at {
             Some(t) if Instant::now() >= t => Err(ConnectError::new("Mock task failed (mock_mode=task-failure)")),

@@ -41,6 +41,11 @@ pub trait Lifecycle: Send {
     fn check(&mut self) -> Result<(), ConnectError> {
         Ok(())
     }
+    /// Whether `check` can fail: instances whose `check` does nothing are not polled, so
+    /// thousands of idle units cost no plugin calls.
+    fn needs_check(&self) -> bool {
+        false
+    }
     fn stop(&mut self) {}
 }
 

@@ -423,6 +423,21 @@ impl Command {
         }
     }
 
+    /// Whether applying it can change what a node should run or how: everything except offset
+    /// commits, statuses, offset changes of a stopped connector and log levels (the bulk of the
+    /// log at scale), which the workers need not look at.
+    pub fn affects_units(&self) -> bool {
+        match self {
+            Command::CommitOffsets { .. }
+            | Command::ReportStatus { .. }
+            | Command::ReportStatuses { .. }
+            | Command::AlterOffsets { .. }
+            | Command::SetLoggerLevel { .. } => false,
+            Command::Batch { commands } => commands.iter().any(Command::affects_units),
+            _ => true,
+        }
+    }
+
     /// Short name of the variant, as shown in log views.
     pub fn kind(&self) -> &'static str {
         match self {

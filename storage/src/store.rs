@@ -335,6 +335,9 @@ pub struct Applied {
     /// ([`Command::changes_layout`], membership); the planner skips rounds while it and the
     /// members' liveness stay as they were in a round that had nothing to do.
     pub layout_index: u64,
+    /// Log index of the last entry that can change what a node runs ([`Command::affects_units`],
+    /// membership): a worker reconciles only when it moves.
+    pub units_index: u64,
 }
 
 /// Read access to the applied state for the layers above (REST, coordinator, worker).
@@ -354,6 +357,11 @@ impl StateHandle {
     /// See [`Applied::layout_index`].
     pub fn layout_index(&self) -> u64 {
         self.read(|a| a.layout_index)
+    }
+
+    /// See [`Applied::units_index`].
+    pub fn units_index(&self) -> u64 {
+        self.read(|a| a.units_index)
     }
 
     /// A watch of the last applied log index (0 before anything is applied).
@@ -528,6 +536,7 @@ impl<C: StoreConfig> StateMachine<C> {
         }
         let index = applied.last_applied.map(|l| l.index).unwrap_or(0);
         applied.layout_index = index;
+        applied.units_index = index;
         let sm = StateMachine {
             db,
             applied: Arc::new(RwLock::new(applied)),
@@ -589,6 +598,7 @@ impl<C: StoreConfig> StateMachine<C> {
         applied.last_applied = meta.last_log_id;
         applied.membership = meta.last_membership.clone();
         applied.layout_index = meta.last_log_id.map(|l| l.index).unwrap_or(0);
+        applied.units_index = applied.layout_index;
         self.applied_tx.send_replace(meta.last_log_id.map(|l| l.index).unwrap_or(0));
         Ok(())
     }
@@ -649,10 +659,14 @@ impl<C: StoreConfig> RaftStateMachine<C> for StateMachine<C> {
                     if cmd.changes_layout() {
                         applied.layout_index = entry.log_id.index;
                     }
+                    if cmd.affects_units() {
+                        applied.units_index = entry.log_id.index;
+                    }
                     applied.state.apply(entry.log_id.index, cmd, &mut dirty)
                 }
                 EntryPayload::Membership(ref m) => {
                     applied.layout_index = entry.log_id.index;
+                    applied.units_index = entry.log_id.index;
                     applied.membership = StoredMembership::new(Some(entry.log_id), m.clone());
                     membership_changed = true;
                     Response::Applied
