@@ -113,18 +113,27 @@ pub async fn run(node: Arc<RaftNode>, worker: WorkerConfig) {
     let mut client: Option<Arc<rdkafka::consumer::BaseConsumer<kafka::LogContext>>> = None;
     let mut last_fetch: Option<Instant> = None;
     let mut warned = false;
+    // The units index when the sinks were last looked at: statuses and offsets (most of the
+    // log) change no sink, so they cost no scan of the connectors.
+    let mut seen: Option<u64> = None;
     loop {
         let _ = tokio::time::timeout(worker.metadata_refresh, applied.changed()).await;
         if !matches!(node.leader(), Some((id, _)) if id == node.id) {
+            seen = None;
             continue;
         }
+        let due = last_fetch.is_none_or(|t| t.elapsed() >= worker.metadata_refresh);
+        let index = node.state().units_index();
+        if seen == Some(index) && !due {
+            continue;
+        }
+        seen = Some(index);
         let sinks = node.state().read(|a| data_sinks(&a.state));
         if sinks.is_empty() {
             continue;
         }
         let behind =
             sinks.iter().any(|(_, generation, _, _, cur)| cur.as_ref().map(|c| c.generation) != Some(*generation));
-        let due = last_fetch.is_none_or(|t| t.elapsed() >= worker.metadata_refresh);
         if !behind && !due {
             continue;
         }

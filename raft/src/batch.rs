@@ -1,9 +1,9 @@
 //! Group commit on the leader. openraft 0.9 appends and flushes each `client_write` on its own
 //! (raft-at-scale.md), so a write costs an fsync on a quorum plus a round trip, one after the
-//! other. Writes that may share an entry ([`Command::batch_key`]: users' connector writes)
-//! queue here instead; one writer proposes what queued while the previous entry was being
-//! committed as one [`Command::Batch`], so one fsync serves them all. Every other write (the
-//! planner's, the data plane's, which batch themselves) goes to Raft directly.
+//! other. Every write queues here instead; one writer proposes what queued while the previous
+//! entry was being committed as one [`Command::Batch`] (one write per
+//! [`Command::batch_key`]: per writer), so one fsync serves creates, task configs, the
+//! planner's assignments, every node's statuses and offsets alike.
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
@@ -57,9 +57,8 @@ impl Batcher {
         let mut taken = Vec::new();
         let mut left = Vec::new();
         for item in q.drain(..) {
-            let key = item.cmd.batch_key().map(str::to_string);
             let fits = taken.is_empty() || size + item.size <= MAX_COMMAND_BYTES;
-            if fits && key.as_ref().is_none_or(|k| keys.insert(k.clone())) {
+            if fits && item.cmd.batch_key().is_none_or(|k| keys.insert(k)) {
                 size += item.size;
                 taken.push(item);
             } else {

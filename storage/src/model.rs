@@ -376,21 +376,35 @@ pub enum Command {
 }
 
 impl Command {
-    /// The connector a write from outside the planner and the data plane touches: writes with
-    /// different keys may share one entry ([`Command::Batch`]). None for every other write,
-    /// which the leader proposes alone.
-    pub fn batch_key(&self) -> Option<&str> {
-        match self {
+    /// Who a write comes from, as far as batching goes: writes with different keys may share one
+    /// entry ([`Command::Batch`], the leader's group commit). Each writer (a connector's users
+    /// and its connector unit, the planner, a node's status reporter, committer, releases or
+    /// registration) awaits each write before the next, and writes of different writers
+    /// commute; so no write in a batch depends on another's index. None for a batch.
+    pub fn batch_key(&self) -> Option<String> {
+        let key = match self {
             Command::PutConnector { name, .. }
             | Command::CreateConnector { name, .. }
             | Command::DeleteConnector { name }
-            | Command::SetTargetState { name, .. } => Some(name),
+            | Command::SetTargetState { name, .. } => format!("connector:{name}"),
             Command::PutTaskConfigs { connector, .. }
+            | Command::PutTaskConfigsPart { connector, .. }
+            | Command::SpreadSinkPartitionsPart { connector, .. }
+            | Command::AssignSinkPartitions { connector, .. }
             | Command::RequestRestart { connector, .. }
             | Command::RequestTaskRestart { connector, .. }
-            | Command::AlterOffsets { connector, .. } => Some(connector),
-            _ => None,
-        }
+            | Command::AlterOffsets { connector, .. } => format!("connector:{connector}"),
+            Command::Assign { .. } | Command::Revoke { .. } => "planner".to_string(),
+            Command::RegisterNode { id, .. } | Command::MarkNodeLeaving { id } | Command::ForgetNode { id } => {
+                format!("node:{id}")
+            }
+            Command::CommitOffsets { node, .. } => format!("offsets:{node}"),
+            Command::ReportStatus { node, .. } | Command::ReportStatuses { node, .. } => format!("statuses:{node}"),
+            Command::ReleaseUnits { node, .. } => format!("release:{node}"),
+            Command::SetLoggerLevel { logger, .. } => format!("logger:{logger}"),
+            Command::Batch { .. } => return None,
+        };
+        Some(key)
     }
 
     /// Whether applying it can change where units should run: the connectors, their task
@@ -852,9 +866,12 @@ impl State {
                 let mut keys = BTreeSet::new();
                 let responses = commands
                     .iter()
-                    .map(|c| match c.batch_key() {
-                        Some(k) if keys.insert(k) => self.apply(index, c, dirty),
-                        _ => Response::Rejected(Rejection::NotBatchable { kind: c.kind().to_string() }),
+                    .map(|c| {
+                        if c.batch_key().is_some_and(|k| keys.insert(k)) {
+                            self.apply(index, c, dirty)
+                        } else {
+                            Response::Rejected(Rejection::NotBatchable { kind: c.kind().to_string() })
+                        }
                     })
                     .collect();
                 Response::Batch(responses)
@@ -2240,12 +2257,13 @@ mod tests {
                 put("a"),
                 Command::Batch { commands: vec![put("c")] },
                 Command::Revoke { units: vec![] },
+                Command::Assign { changes: vec![] },
             ],
         };
         assert!(batch.changes_layout());
         let r = s.apply(7, &batch, &mut dirty);
         let Response::Batch(rs) = r else { panic!("{r:?}") };
-        assert_eq!(rs.len(), 6);
+        assert_eq!(rs.len(), 7);
         assert_eq!(rs[0], Response::Applied);
         assert_eq!(rs[1], Response::Applied);
         assert_eq!(rs[2], Response::Rejected(Rejection::UnknownConnector { name: "zzz".into() }));
@@ -2255,7 +2273,8 @@ mod tests {
             "a's second write"
         );
         assert_eq!(rs[4], Response::Rejected(Rejection::NotBatchable { kind: "batch".into() }));
-        assert_eq!(rs[5], Response::Rejected(Rejection::NotBatchable { kind: "revoke".into() }));
+        assert_eq!(rs[5], Response::Applied, "the planner's write shares the entry");
+        assert_eq!(rs[6], Response::Rejected(Rejection::NotBatchable { kind: "assign".into() }), "one per writer");
         assert_eq!(s.connectors["a"].created_index, 7);
         assert_eq!(s.connectors["b"].created_index, 7);
         assert!(!s.connectors.contains_key("c"));

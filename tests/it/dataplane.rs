@@ -492,7 +492,7 @@ async fn a_sink_over_2000_partitions_gets_every_partition_assigned_delivered_and
         .await?;
         // The spread went in parts (and nothing was refused for its size).
         let log = c.log(1).await?;
-        let parts = log.iter().filter(|e| e["command"]["type"] == "spread_sink_partitions_part").count();
+        let parts = log.iter().flat_map(entry_commands).filter(|c| c["type"] == "spread_sink_partitions_part").count();
         ensure!(parts >= 2, "the spread of 2,000 partitions was written in {parts} parts");
         let logs = c.logs();
         ensure!(!logs.contains("exceeds the limit of"), "a command was refused for its size");
@@ -583,7 +583,8 @@ async fn a_full_producer_queue_holds_the_task_back_and_offsets_are_committed_onc
         // Coalesced: at most one commit entry per interval (plus a final one), however many
         // records and tasks.
         let elapsed = started.elapsed().as_millis() as usize;
-        let commits = c.log(1).await?.iter().filter(|e| e["command"]["type"] == "commit_offsets").count();
+        let log = c.log(1).await?;
+        let commits = log.iter().flat_map(entry_commands).filter(|c| c["type"] == "commit_offsets").count();
         ensure!(commits >= 1 && commits <= elapsed / 500 + 2, "{commits} offset commits in {elapsed} ms");
         Ok(())
     }

@@ -143,8 +143,9 @@ async fn graceful_leave(c: &mut Cluster) -> anyhow::Result<()> {
     lose_after_setup(c, &before, victim, true).await?;
     let survivor = [1, 2, 3].into_iter().find(|i| *i != victim).unwrap();
     let log = c.log(survivor).await?;
-    assert!(log.iter().any(|e| e["command"]["type"] == "mark_node_leaving" && e["command"]["id"] == victim));
-    assert!(log.iter().any(|e| e["command"]["type"] == "release_units" && e["command"]["node"] == victim));
+    let commands: Vec<&serde_json::Value> = log.iter().flat_map(entry_commands).collect();
+    assert!(commands.iter().any(|c| c["type"] == "mark_node_leaving" && c["id"] == victim));
+    assert!(commands.iter().any(|c| c["type"] == "release_units" && c["node"] == victim));
     Ok(())
 }
 

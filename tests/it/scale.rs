@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use anyhow::{ensure, Context, Result};
 use serde_json::{json, Value};
 
-use crate::harness::{wait_for, Cluster};
+use crate::harness::{entry_commands, wait_for, Cluster};
 
 const CONNECTORS: usize = 300;
 const TASKS: usize = 9;
@@ -130,7 +130,9 @@ async fn scenario(c: &mut Cluster) -> Result<()> {
     let entries: Vec<Value> = c.log(1).await.unwrap_or_default();
     let statuses = entries
         .iter()
-        .filter(|e| matches!(e["command"]["type"].as_str(), Some("report_status" | "report_statuses")))
+        .filter(|e| {
+            entry_commands(e).iter().any(|c| matches!(c["type"].as_str(), Some("report_status" | "report_statuses")))
+        })
         .count();
     eprintln!(
         "{UNITS} units: created in {:.1} s, all running after {:.1} s; {statuses} status entries in the first {} entries",
