@@ -222,6 +222,8 @@ impl Worker {
         // statuses and offsets that make up most of the log), or every second, and at most
         // every 20 ms however fast entries come: a round is linear in the units assigned here.
         let mut reconciled: Option<(u64, std::time::Instant)> = None;
+        // …and at least four times as far apart as reading the state took last time.
+        let mut spacing = Duration::from_millis(20);
         loop {
             tokio::select! {
                 _ = applied.changed() => {}
@@ -258,13 +260,14 @@ impl Worker {
                 if index == self.node.state().units_index() && at.elapsed() < Duration::from_secs(1) {
                     continue;
                 }
-                let gap = Duration::from_millis(20).saturating_sub(at.elapsed());
+                let gap = spacing.saturating_sub(at.elapsed());
                 if !gap.is_zero() {
                     tokio::time::sleep(gap).await;
                 }
             }
 
             // What should run here, from the state: a full spec only for what starts.
+            let read_at = std::time::Instant::now();
             let (index, wanted, restarts, revoking_here) = self.node.state().read(|a| {
                 let st = &a.state;
                 // Restart requests (KIP-745) not handled yet: `apply` marked each unit to
@@ -311,6 +314,7 @@ impl Worker {
                 (a.units_index, wanted, restarts, revoking_here)
             });
             reconciled = Some((index, std::time::Instant::now()));
+            spacing = Duration::from_millis(20).max(4 * read_at.elapsed());
 
             let mut restarting: HashSet<WorkUnit> = HashSet::new();
             for (u, index) in restarts {

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use openraft::error::{ClientWriteError, RaftError};
 use raftconnect_storage::model::MAX_COMMAND_BYTES;
 use raftconnect_storage::{Command, Response};
-use tokio::sync::{oneshot, Notify};
+use tokio::sync::{oneshot, Notify, Semaphore};
 
 use crate::error::RaftNodeError;
 use crate::node::{not_leader, WriteOutcome};
@@ -30,6 +30,9 @@ pub(crate) struct Batcher {
     queue: Mutex<Vec<Queued>>,
     wake: Notify,
 }
+
+/// Entries the batcher has proposed and not yet seen committed, at most.
+const IN_FLIGHT: usize = 4;
 
 /// Room for the batch's own framing (variant tag, vector length) under the cap.
 const FRAMING: usize = 64;
@@ -70,15 +73,25 @@ impl Batcher {
     }
 
     /// The writer: for as long as the node lives.
+    /// Up to [`IN_FLIGHT`] entries are proposed at once: RaftCore appends (and fsyncs) one
+    /// after the other but replicates them together, so the next batch need not wait for the
+    /// previous one's commit. A writer awaits each of its writes, so two entries in flight never
+    /// hold writes of one writer.
     pub(crate) async fn run(self: Arc<Self>, raft: Raft) {
+        let slots = Arc::new(Semaphore::new(IN_FLIGHT));
         loop {
             self.wake.notified().await;
             loop {
+                let Ok(slot) = slots.clone().acquire_owned().await else { return };
                 let batch = self.take();
                 if batch.is_empty() {
                     break;
                 }
-                Self::propose(&raft, batch).await;
+                let raft = raft.clone();
+                tokio::spawn(async move {
+                    Self::propose(&raft, batch).await;
+                    drop(slot);
+                });
             }
         }
     }
