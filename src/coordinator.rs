@@ -391,8 +391,8 @@ pub async fn run(node: Arc<RaftNode>, settings: CoordinatorSettings) {
     // The inputs of the last round that had nothing to do: the same inputs need no round.
     let mut quiet: Option<(u64, BTreeMap<NodeId, NodeClass>)> = None;
     let mut last_round = Instant::now();
-    // Rounds at least min_gap apart, and at least four times as long apart as the last one
-    // took: planning never takes more than a fifth of a core, however fast entries come.
+    // Rounds at least min_gap apart, and at least eight times as long apart as the last one
+    // took: planning never takes more than a ninth of a core, however fast entries come.
     let mut spacing = settings.min_gap;
     loop {
         let _ = tokio::time::timeout(settings.tick, applied.changed()).await;
@@ -429,7 +429,7 @@ pub async fn run(node: Arc<RaftNode>, settings: CoordinatorSettings) {
         last_round = Instant::now();
         let input = node.state().read(|a| PlanInput::from_state(&a.state));
         let commands = plan_input(&input, &classes);
-        spacing = settings.min_gap.max(4 * last_round.elapsed());
+        spacing = settings.min_gap.max(8 * last_round.elapsed());
         quiet = commands.is_empty().then(|| (layout, classes.clone()));
         for cmd in commands {
             tracing::info!(command = %cmd.kind(), classes = ?classes, "Planner proposes.");

@@ -636,8 +636,19 @@ pub const PLUGINS: &[Plugin] = &[
 
 /// Find a plugin by class name or alias, among those `accept` allows.
 pub fn find(name: &str, accept: impl Fn(PluginType) -> bool) -> Option<&'static Plugin> {
-    let name = name.trim();
-    PLUGINS.iter().find(|p| accept(p.ty) && (p.class == name || p.aliases.contains(&name)))
+    // Looked up for every connector in planner, worker and sink rounds: a map, not a scan.
+    static BY_NAME: std::sync::OnceLock<std::collections::HashMap<&'static str, Vec<&'static Plugin>>> =
+        std::sync::OnceLock::new();
+    let by_name = BY_NAME.get_or_init(|| {
+        let mut m: std::collections::HashMap<&'static str, Vec<&'static Plugin>> = std::collections::HashMap::new();
+        for p in PLUGINS {
+            for n in std::iter::once(&p.class).chain(p.aliases.iter()) {
+                m.entry(*n).or_default().push(p);
+            }
+        }
+        m
+    });
+    by_name.get(name.trim())?.iter().copied().find(|p| accept(p.ty))
 }
 
 pub fn connector(name: &str) -> Option<&'static Plugin> {

@@ -116,6 +116,7 @@ pub async fn run(node: Arc<RaftNode>, worker: WorkerConfig) {
     // The units index when the sinks were last looked at: statuses and offsets (most of the
     // log) change no sink, so they cost no scan of the connectors.
     let mut seen: Option<u64> = None;
+    let mut last_scan = Instant::now();
     loop {
         let _ = tokio::time::timeout(worker.metadata_refresh, applied.changed()).await;
         if !matches!(node.leader(), Some((id, _)) if id == node.id) {
@@ -127,6 +128,12 @@ pub async fn run(node: Arc<RaftNode>, worker: WorkerConfig) {
         if seen == Some(index) && !due {
             continue;
         }
+        // A scan is linear in the connectors: at most one per 50 ms, however fast they change.
+        if let Some(wait) = Duration::from_millis(50).checked_sub(last_scan.elapsed()) {
+            tokio::time::sleep(wait).await;
+        }
+        last_scan = Instant::now();
+        let index = node.state().units_index();
         seen = Some(index);
         let sinks = node.state().read(|a| data_sinks(&a.state));
         if sinks.is_empty() {

@@ -222,7 +222,7 @@ impl Worker {
         // statuses and offsets that make up most of the log), or every second, and at most
         // every 20 ms however fast entries come: a round is linear in the units assigned here.
         let mut reconciled: Option<(u64, std::time::Instant)> = None;
-        // …and at least four times as far apart as reading the state took last time.
+        // …and at least eight times as far apart as reading the state took last time.
         let mut spacing = Duration::from_millis(20);
         loop {
             tokio::select! {
@@ -314,7 +314,7 @@ impl Worker {
                 (a.units_index, wanted, restarts, revoking_here)
             });
             reconciled = Some((index, std::time::Instant::now()));
-            spacing = Duration::from_millis(20).max(4 * read_at.elapsed());
+            spacing = Duration::from_millis(20).max(8 * read_at.elapsed());
 
             let mut restarting: HashSet<WorkUnit> = HashSet::new();
             for (u, index) in restarts {
