@@ -304,6 +304,11 @@ impl<'a> Load<'a> {
     /// (highest names first) and excess tasks (from the connectors it holds most tasks of).
     fn excess(&self, shares: &Shares) -> Vec<WorkUnit> {
         let mut out = Vec::new();
+        // Tasks of each connector on the placeable nodes.
+        let mut totals: HashMap<&str, usize> = HashMap::new();
+        for ((_, name), n) in &self.per_connector {
+            *totals.entry(name).or_default() += n;
+        }
         for (node, units) in &self.held {
             let (Some(c), share) = (self.nodes.get(node), shares.of(*node)) else { continue };
             let mut extra_connectors = c.connectors.saturating_sub(share.connectors);
@@ -322,18 +327,25 @@ impl<'a> Load<'a> {
                     WorkUnit::Task { connector, task } => tasks.entry(connector).or_default().push(*task),
                 }
             }
-            // Task numbers ascending per connector; the highest goes first.
-            let mut heap: BinaryHeap<(usize, Reverse<&str>)> =
-                tasks.iter().map(|(name, ts)| (ts.len(), Reverse(*name))).collect();
+            // From the connector this node holds most of beyond its fair part (its tasks here ×
+            // nodes − its tasks in all, so a connector's tasks end up spread too); task numbers
+            // ascending per connector, the highest goes first.
+            let nodes = self.nodes.len() as i64;
+            let mut heap: BinaryHeap<(i64, Reverse<&str>)> = tasks
+                .iter()
+                .map(|(name, ts)| {
+                    (ts.len() as i64 * nodes - totals.get(name).copied().unwrap_or(0) as i64, Reverse(*name))
+                })
+                .collect();
             for list in tasks.values_mut() {
                 list.sort_unstable();
             }
             for _ in 0..extra_tasks {
-                let Some((n, Reverse(name))) = heap.pop() else { break };
+                let Some((over, Reverse(name))) = heap.pop() else { break };
                 let Some(task) = tasks.get_mut(name).and_then(Vec::pop) else { continue };
                 out.push(WorkUnit::Task { connector: name.to_string(), task });
-                if n > 1 {
-                    heap.push((n - 1, Reverse(name)));
+                if tasks.get(name).is_some_and(|l| !l.is_empty()) {
+                    heap.push((over - nodes, Reverse(name)));
                 }
             }
         }
@@ -665,6 +677,18 @@ mod tests {
         let moved = before.iter().filter(|(u, a)| s.assignments[*u].node != a.node).count();
         assert_eq!(moved, revoked);
         assert_eq!(moved, 15, "60 units over 4 nodes: the new node takes 7 or 8 of each kind");
+    }
+
+    #[test]
+    fn a_node_back_from_a_crash_gets_its_share_without_skewing_a_connector() {
+        // 30 tasks of one connector and a one-task connector: after node 2 crashes and comes
+        // back, each node runs 10 of the big connector's tasks again.
+        let mut s = state(&[("load", 30), ("probe", 1)]);
+        let all = [node(1, 0), node(2, 0), node(3, 0)];
+        settle(&mut s, &all);
+        settle(&mut s, &[node(1, 0), node(2, 5_000), node(3, 0)]);
+        settle(&mut s, &all);
+        assert_balanced(&s, &[1, 2, 3]);
     }
 
     #[test]
