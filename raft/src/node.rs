@@ -113,12 +113,12 @@ pub struct RaftNode {
     /// heartbeat, a vote or an fsync.
     runtime: std::sync::Mutex<Option<tokio::runtime::Runtime>>,
     runtime_handle: tokio::runtime::Handle,
-    /// Group commit of users' connector writes (see `batch.rs`).
+    /// Group commit of every writer's writes (see `batch.rs`).
     batcher: Arc<crate::batch::Batcher>,
     /// Read-index rounds of `linearizable_barrier`: one at a time, and the last one's start
-    /// and index.
+    /// and outcome.
     barrier_round: Mutex<()>,
-    last_barrier: std::sync::Mutex<Option<(Instant, u64)>>,
+    last_barrier: std::sync::Mutex<Option<(Instant, Result<u64, RaftNodeError>)>>,
 }
 
 impl Drop for RaftNode {
@@ -435,14 +435,17 @@ impl RaftNode {
         let arrived = Instant::now();
         let index = {
             let _one_at_a_time = self.barrier_round.lock().await;
-            let last = *self.last_barrier.lock().unwrap_or_else(|p| p.into_inner());
+            let last = self.last_barrier.lock().unwrap_or_else(|p| p.into_inner()).clone();
             match last {
-                Some((started, index)) if started >= arrived => index,
+                // A round that failed after this caller arrived fails it too: callers queued
+                // behind an election must not each wait out the request timeout in turn.
+                Some((started, result)) if started >= arrived => result?,
                 _ => {
                     let started = Instant::now();
-                    let index: u64 = self.on_leader("/raft/read-index", &(), || self.local_read_index()).await?;
-                    *self.last_barrier.lock().unwrap_or_else(|p| p.into_inner()) = Some((started, index));
-                    index
+                    let result: Result<u64, RaftNodeError> =
+                        self.on_leader("/raft/read-index", &(), || self.local_read_index()).await;
+                    *self.last_barrier.lock().unwrap_or_else(|p| p.into_inner()) = Some((started, result.clone()));
+                    result?
                 }
             }
         };
