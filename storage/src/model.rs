@@ -39,6 +39,15 @@ pub enum WorkUnit {
 }
 
 impl WorkUnit {
+    /// Every task unit of `connector`, as a key range: maps keyed by units are sorted by
+    /// connector, then task, so a connector's tasks are found without a scan of all units.
+    pub fn tasks_of(connector: &str) -> std::ops::RangeInclusive<WorkUnit> {
+        WorkUnit::Task { connector: connector.to_string(), task: 0 }..=WorkUnit::Task {
+            connector: connector.to_string(),
+            task: u32::MAX,
+        }
+    }
+
     pub fn connector(&self) -> &str {
         match self {
             WorkUnit::Connector(c) => c,
@@ -717,7 +726,7 @@ impl State {
                 self.clear_staged_task_configs(name, dirty);
                 self.clear_staged_sink_partitions(name, dirty);
 
-                self.remove_units(|u| u.connector() == name, dirty);
+                self.remove_units(name, dirty);
                 Response::Applied
             }
             Command::SetTargetState { name, state } => match self.connectors.get_mut(name) {
@@ -808,23 +817,30 @@ impl State {
                         return Response::Rejected(Rejection::NotStopped { name: connector.clone() })
                     }
                     // Its tasks have not all stopped and committed their final offsets yet.
-                    Some(_)
-                        if self
-                            .assignments
-                            .keys()
-                            .any(|u| matches!(u, WorkUnit::Task { connector: c, .. } if c == connector)) =>
-                    {
+                    Some(_) if self.assignments.range(WorkUnit::tasks_of(connector)).next().is_some() => {
                         return Response::Rejected(Rejection::NotStopped { name: connector.clone() })
                     }
                     Some(_) => {}
                 }
                 if *reset {
-                    let src: Vec<_> = self.source_offsets.keys().filter(|k| &k.0 == connector).cloned().collect();
+                    let src: Vec<_> = self
+                        .source_offsets
+                        .range((connector.clone(), String::new())..)
+                        .map(|(k, _)| k)
+                        .take_while(|k| &k.0 == connector)
+                        .cloned()
+                        .collect();
                     for k in src {
                         self.source_offsets.remove(&k);
                         dirty.insert(Key::SourceOffset(k.0, k.1));
                     }
-                    let snk: Vec<_> = self.sink_offsets.keys().filter(|k| &k.0 == connector).cloned().collect();
+                    let snk: Vec<_> = self
+                        .sink_offsets
+                        .range((connector.clone(), String::new(), i32::MIN)..)
+                        .map(|(k, _)| k)
+                        .take_while(|k| &k.0 == connector)
+                        .cloned()
+                        .collect();
                     for k in snk {
                         self.sink_offsets.remove(&k);
                         dirty.insert(Key::SinkOffset(k.0, k.1, k.2));
@@ -1011,13 +1027,17 @@ impl State {
         // was for the task configs just replaced.
         self.clear_staged_task_configs(name, dirty);
         self.clear_staged_sink_partitions(name, dirty);
-        let is_task = |u: &WorkUnit| matches!(u, WorkUnit::Task { connector, .. } if connector == name);
-        for (unit, a) in self.assignments.iter_mut().filter(|(u, _)| is_task(u)) {
+        for (unit, a) in self.assignments.range_mut(WorkUnit::tasks_of(name)) {
             a.revoking = true;
             dirty.insert(Key::Assignment(unit.clone()));
         }
-        let gone: Vec<WorkUnit> =
-            self.statuses.keys().chain(self.restarts.keys()).filter(|u| is_task(u)).cloned().collect();
+        let gone: Vec<WorkUnit> = self
+            .statuses
+            .range(WorkUnit::tasks_of(name))
+            .map(|(u, _)| u)
+            .chain(self.restarts.range(WorkUnit::tasks_of(name)).map(|(u, _)| u))
+            .cloned()
+            .collect();
         for unit in gone {
             if self.statuses.remove(&unit).is_some() {
                 dirty.insert(Key::Status(unit.clone()));
@@ -1028,11 +1048,12 @@ impl State {
         }
     }
 
-    /// Remove the assignments and statuses of every unit matching `which`.
-    fn remove_units(&mut self, which: impl Fn(&WorkUnit) -> bool, dirty: &mut DirtyKeys) {
-        let units: Vec<WorkUnit> =
-            self.assignments.keys().chain(self.statuses.keys()).filter(|u| which(u)).cloned().collect();
-        let marked: Vec<WorkUnit> = self.restarts.keys().filter(|u| which(u)).cloned().collect();
+    /// Remove the assignments, statuses and restart marks of a connector's units (key ranges,
+    /// not a scan of every unit).
+    fn remove_units(&mut self, name: &str, dirty: &mut DirtyKeys) {
+        let mut units = units_of(&self.assignments, name);
+        units.extend(units_of(&self.statuses, name));
+        let marked = units_of(&self.restarts, name);
         for unit in marked {
             self.restarts.remove(&unit);
             dirty.insert(Key::Restart(unit));
@@ -1268,6 +1289,16 @@ impl PartOf {
     fn is_last(self) -> bool {
         self.part.saturating_add(1) == self.parts
     }
+}
+
+/// The units of connector `name` (its connector unit, then its tasks) that are keys of `m`.
+fn units_of<V>(m: &BTreeMap<WorkUnit, V>, name: &str) -> Vec<WorkUnit> {
+    let connector = WorkUnit::Connector(name.to_string());
+    m.get_key_value(&connector)
+        .map(|(u, _)| u.clone())
+        .into_iter()
+        .chain(m.range(WorkUnit::tasks_of(name)).map(|(u, _)| u.clone()))
+        .collect()
 }
 
 fn batch_response(applied: u32, rejected: Vec<Rejection>) -> Response {
@@ -2278,6 +2309,26 @@ mod tests {
         assert_eq!(s.connectors["a"].created_index, 7);
         assert_eq!(s.connectors["b"].created_index, 7);
         assert!(!s.connectors.contains_key("c"));
+    }
+
+    #[test]
+    fn deleting_or_stopping_a_connector_touches_only_its_own_units_by_key_range() {
+        let mut s = State::default();
+        let mut dirty = DirtyKeys::new();
+        for name in ["a", "ab", "b"] {
+            let put = Command::PutConnector { name: name.into(), config: cfg(&[]), target_state: None };
+            s.apply(1, &put, &mut dirty);
+            let mut changes = vec![AssignmentChange { unit: WorkUnit::Connector(name.into()), node: Some(1) }];
+            changes.extend((0..3).map(|t| AssignmentChange { unit: task(name, t), node: Some(1) }));
+            s.apply(2, &Command::Assign { changes }, &mut dirty);
+        }
+        s.apply(3, &Command::SetTargetState { name: "b".into(), state: TargetState::Stopped }, &mut dirty);
+        assert!((0..3).all(|t| s.assignments[&task("b", t)].revoking), "b's tasks are revoked");
+        assert!(!s.assignments[&WorkUnit::Connector("b".into())].revoking);
+        s.apply(4, &Command::DeleteConnector { name: "a".into() }, &mut dirty);
+        let left: Vec<String> = s.assignments.keys().map(ToString::to_string).collect();
+        assert_eq!(left, ["ab", "b", "ab-0", "ab-1", "ab-2", "b-0", "b-1", "b-2"]);
+        assert!(s.assignments.values().filter(|a| a.revoking).count() == 3, "only b's tasks");
     }
 
     #[test]
