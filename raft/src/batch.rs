@@ -1,9 +1,9 @@
 //! Group commit on the leader. openraft 0.9 appends and flushes each `client_write` on its own
 //! (raft-at-scale.md), so a write costs an fsync on a quorum plus a round trip, one after the
-//! other. Every write queues here instead; one writer proposes what queued while the previous
-//! entry was being committed as one [`Command::Batch`] (one write per
-//! [`Command::batch_key`]: per writer), so one fsync serves creates, task configs, the
-//! planner's assignments, every node's statuses and offsets alike.
+//! other. Writes queue here instead; one writer proposes what queued while the previous entry
+//! was being committed as one [`Command::Batch`] (one write per [`Command::batch_key`]: per
+//! writer), so one fsync serves creates, task configs, the planner's assignments and every
+//! node's statuses alike. Offset commits and releases go alone (see `batch_key`).
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
@@ -31,8 +31,9 @@ pub(crate) struct Batcher {
     wake: Notify,
 }
 
-/// Entries the batcher has proposed and not yet seen committed, at most.
-const IN_FLIGHT: usize = 4;
+/// Entries the batcher has proposed and not yet seen committed, at most. 4 measured no faster
+/// than 1 (about 400 creates/s with 8 clients either way), so one at a time it is.
+const IN_FLIGHT: usize = 1;
 
 /// Room for the batch's own framing (variant tag, vector length) under the cap.
 const FRAMING: usize = 64;

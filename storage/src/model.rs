@@ -389,7 +389,8 @@ impl Command {
     /// entry ([`Command::Batch`], the leader's group commit). Each writer (a connector's users
     /// and its connector unit, the planner, a node's status reporter, committer, releases or
     /// registration) awaits each write before the next, and writes of different writers
-    /// commute; so no write in a batch depends on another's index. None for a batch.
+    /// commute; so no write in a batch depends on another's index. None for a batch, and for
+    /// offset commits and releases, which the leader proposes alone.
     pub fn batch_key(&self) -> Option<String> {
         let key = match self {
             Command::PutConnector { name, .. }
@@ -407,9 +408,11 @@ impl Command {
             Command::RegisterNode { id, .. } | Command::MarkNodeLeaving { id } | Command::ForgetNode { id } => {
                 format!("node:{id}")
             }
-            Command::CommitOffsets { node, .. } => format!("offsets:{node}"),
+            // A node's offset commits and releases go alone: batched, a final commit was seen
+            // lost on a graceful handoff (bounce tests, 3 in 11 runs); not understood yet.
+            Command::CommitOffsets { .. } => return None,
             Command::ReportStatus { node, .. } | Command::ReportStatuses { node, .. } => format!("statuses:{node}"),
-            Command::ReleaseUnits { node, .. } => format!("release:{node}"),
+            Command::ReleaseUnits { .. } => return None,
             Command::SetLoggerLevel { logger, .. } => format!("logger:{logger}"),
             Command::Batch { .. } => return None,
         };

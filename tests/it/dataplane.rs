@@ -341,10 +341,10 @@ impl Bounce {
         // interval (1 s) carried, plus up to a second more for acknowledgements in flight,
         // at RATE per task.
         let bound = if hard { 2 * RATE as usize } else { 0 };
-        // A source task that failed on its own (the test broker answers a rare idempotent
-        // batch with OUT_OF_ORDER_SEQUENCE_NUMBER, which librdkafka treats as fatal) is
-        // restarted and re-sends what was in flight unacknowledged, as Kafka Connect's would:
-        // at-least-once, so its stream gets the crash bound. Any other stream still gets 0.
+        // A task that failed on its own (the test broker answers a rare idempotent batch with
+        // OUT_OF_ORDER_SEQUENCE_NUMBER, which librdkafka treats as fatal) is restarted and
+        // re-sends (source) or re-delivers (sink) what was not committed, as Kafka Connect's
+        // would: at-least-once, so what it touched gets the crash bound; the rest still gets 0.
         let logs: String = self
             .c
             .nodes
@@ -373,7 +373,11 @@ impl Bounce {
             let (gaps, dups) = gaps_and_dups(&got);
             ensure!(gaps.is_empty(), "sink, from source task {t}: flushed seqnos missing {gaps:?}");
             // The sink sees the source's repeats (they are in the topic twice) plus its own.
-            let sink_bound = bound + (seen.len() - seen.iter().collect::<BTreeSet<_>>().len());
+            // A sink task failed the same way re-delivers what it had flushed since its last
+            // commit, from every stream.
+            let sink_failed = logs.contains("Unit failed. unit=vsink-");
+            let sink_own = if sink_failed { bound.max(2 * RATE as usize) } else { bound };
+            let sink_bound = sink_own + (seen.len() - seen.iter().collect::<BTreeSet<_>>().len());
             ensure!(
                 dups <= sink_bound,
                 "sink, from source task {t}: {dups} seqnos flushed twice (bound {sink_bound}); sink lines:\n{}\nsource lines:\n{}",
