@@ -128,16 +128,6 @@ impl PlanInput {
     }
 }
 
-/// The units that should exist (see [`PlanInput::desired`]).
-pub fn desired_units(state: &State) -> Vec<WorkUnit> {
-    PlanInput::from_state(state).desired_units().collect()
-}
-
-/// One planning round on the state itself (tests, tools): see [`plan_input`].
-pub fn plan(state: &State, nodes: &[NodeView], leader_for: Duration, s: &PlanSettings) -> Vec<Command> {
-    plan_input(&PlanInput::from_state(state), &classify(nodes, leader_for, s))
-}
-
 /// One planning round: the commands to propose (possibly none), each within
 /// [`PLAN_COMMAND_BYTES`]. Linear in the units (times the nodes), never quadratic.
 pub fn plan_input(input: &PlanInput, classes: &BTreeMap<NodeId, NodeClass>) -> Vec<Command> {
@@ -456,6 +446,16 @@ pub async fn run(node: Arc<RaftNode>, settings: CoordinatorSettings) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The units that should exist (see [`PlanInput::desired`]).
+    fn desired_units(state: &State) -> Vec<WorkUnit> {
+        PlanInput::from_state(state).desired_units().collect()
+    }
+
+    /// One planning round on the state itself.
+    fn plan(state: &State, nodes: &[NodeView], leader_for: Duration, s: &PlanSettings) -> Vec<Command> {
+        plan_input(&PlanInput::from_state(state), &classify(nodes, leader_for, s))
+    }
     use raftconnect_storage::model::{ConnectorRecord, DirtyKeys, TaskConfigs};
 
     fn settings() -> PlanSettings {

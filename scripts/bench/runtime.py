@@ -12,6 +12,8 @@ Usage: scripts/bench/runtime.sh [RUNS]   (builds the release binary first)
 Writes target-bench/runtime.json (or $OUT).
 """
 import json, os, signal, socket, subprocess, sys, tempfile, time, urllib.request, urllib.error
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import free_port, http, pct  # noqa: E402
 
 BIN = os.environ["RAFTCONNECT_BIN"]
 RUNS = int(sys.argv[1]) if len(sys.argv) > 1 else 10
@@ -20,25 +22,8 @@ OUT = os.environ.get("OUT", os.path.join(os.path.dirname(__file__), "..", "..", 
 DEADLINE = 30.0
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
-def http(method, url, body=None, timeout=5.0):
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            text = r.read().decode()
-            return r.status, (json.loads(text) if text else None)
-    except urllib.error.HTTPError as e:
-        return e.code, None
-    except (urllib.error.URLError, ConnectionError, socket.timeout, TimeoutError):
-        return 0, None
 
 
 def wait(what, f, deadline=DEADLINE, step=0.01):
@@ -114,9 +99,6 @@ class Cluster:
         return p if max(load.values()) - min(load.values()) <= 1 else None
 
 
-def pct(xs, q):
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(round(q * (len(xs) - 1))))]
 
 
 def main():

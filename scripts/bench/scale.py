@@ -23,6 +23,8 @@ Usage: scripts/bench/scale.sh   (builds the release binary first)
 Writes target-bench/scale.json (or $OUT) and prints a Markdown table.
 """
 import json, os, re, shutil, signal, socket, subprocess, sys, tempfile, threading, time, urllib.request, urllib.error
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import free_port, http, pct  # noqa: E402
 
 BIN = os.environ["RAFTCONNECT_BIN"]
 SCALE_CONNECTORS = int(os.environ.get("SCALE_CONNECTORS", "5000"))
@@ -49,25 +51,8 @@ SAMPLERS = []  # every sampler started, stopped in the cleanup
 HOGS = []      # the CPU hogs, killed in the cleanup whatever happens
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
-def http(method, url, body=None, timeout=5.0):
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            text = r.read().decode()
-            return r.status, (json.loads(text) if text else None)
-    except urllib.error.HTTPError as e:
-        return e.code, None
-    except (urllib.error.URLError, ConnectionError, socket.timeout, TimeoutError):
-        return 0, None
 
 
 def probe(url, timeout=5.0):
@@ -105,9 +90,6 @@ def wait(what, f, deadline=DEADLINE, step=0.01, progress=None):
     raise SystemExit(f"scale benchmark: timed out after {deadline:.0f} s waiting for {what}{last}")
 
 
-def pct(xs, q):
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(round(q * (len(xs) - 1))))]
 
 
 def stats(xs, nd=1):
