@@ -24,6 +24,10 @@ command -v cargo >/dev/null 2>&1 ||
 missing=()
 command -v cc >/dev/null 2>&1 || missing+=(build-essential)
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+# rdkafka's `ssl` feature builds librdkafka against OpenSSL; the TLS tests make their
+# certificates with the openssl CLI.
+pkg-config --exists openssl 2>/dev/null || missing+=(libssl-dev)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 # The partition test puts each node in a network namespace (ip netns, veth, bridge; as root).
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 if ((${#missing[@]} > 0)); then

@@ -36,18 +36,99 @@ pub struct LogArgs {
     state: bool,
 }
 
-fn http() -> reqwest::Client {
-    reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap_or_default()
+/// How the client reaches nodes: REST credentials (Kafka Connect's Basic auth) and the CA of
+/// https:// URLs. Global options of every client command.
+#[derive(clap::Args, Clone, Default)]
+pub struct ClientOptions {
+    /// REST user (Basic auth), for nodes started with --rest-users-file.
+    #[arg(long, global = true, env = "RAFTCONNECT_USER")]
+    pub user: Option<String>,
+    /// The REST user's password.
+    #[arg(long, global = true, env = "RAFTCONNECT_PASSWORD", hide_env_values = true)]
+    pub password: Option<String>,
+    /// PEM CA certificate(s) to trust for https:// node URLs (besides the built-in roots).
+    #[arg(long, global = true, env = "RAFTCONNECT_CA_CERT")]
+    pub ca_cert: Option<PathBuf>,
 }
 
-/// Turn a non-2xx answer into an error carrying Kafka Connect's `message`.
+/// The HTTP client of every request the CLI makes, with the credentials applied to each.
+struct Http {
+    client: reqwest::Client,
+    credentials: Option<(String, Option<String>)>,
+}
+
+impl Http {
+    fn new(opts: ClientOptions) -> anyhow::Result<Http> {
+        let mut builder = reqwest::Client::builder().timeout(Duration::from_secs(30));
+        if let Some(path) = &opts.ca_cert {
+            let pem = std::fs::read(path).with_context(|| format!("cannot read --ca-cert {}", path.display()))?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem)
+                .with_context(|| format!("--ca-cert {} is not a PEM certificate file", path.display()))?;
+            if certs.is_empty() {
+                bail!("--ca-cert {} holds no PEM certificate", path.display());
+            }
+            for cert in certs {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        let credentials = match (opts.user, opts.password) {
+            (Some(user), password) => Some((user, password)),
+            (None, Some(_)) => bail!("--password (RAFTCONNECT_PASSWORD) needs --user (RAFTCONNECT_USER)"),
+            (None, None) => None,
+        };
+        Ok(Http { client: builder.build().context("cannot build the HTTP client")?, credentials })
+    }
+
+    fn request(&self, method: reqwest::Method, url: impl reqwest::IntoUrl) -> reqwest::RequestBuilder {
+        let req = self.client.request(method, url);
+        match &self.credentials {
+            Some((user, password)) => req.basic_auth(user, password.as_ref()),
+            None => req,
+        }
+    }
+
+    fn get(&self, url: impl reqwest::IntoUrl) -> reqwest::RequestBuilder {
+        self.request(reqwest::Method::GET, url)
+    }
+
+    fn delete(&self, url: impl reqwest::IntoUrl) -> reqwest::RequestBuilder {
+        self.request(reqwest::Method::DELETE, url)
+    }
+}
+
+static HTTP: std::sync::OnceLock<Http> = std::sync::OnceLock::new();
+
+/// Set up the HTTP client of the client commands (before the first request; later calls keep
+/// the first client).
+pub fn init_client(opts: ClientOptions) -> anyhow::Result<()> {
+    let http = Http::new(opts)?;
+    let _ = HTTP.set(http);
+    Ok(())
+}
+
+fn http() -> &'static Http {
+    HTTP.get_or_init(|| {
+        Http::new(ClientOptions::default())
+            .unwrap_or_else(|_| Http { client: reqwest::Client::new(), credentials: None })
+    })
+}
+
+/// Turn a non-2xx answer into an error carrying Kafka Connect's `message` (a JSON error body),
+/// or the body's text when it is not JSON (the 401 of REST authentication is plain text).
 async fn check(resp: reqwest::Response) -> anyhow::Result<reqwest::Response> {
     if resp.status().is_success() {
         return Ok(resp);
     }
     let status = resp.status();
-    let body: Value = resp.json().await.unwrap_or(Value::Null);
-    let message = body.get("message").and_then(Value::as_str).unwrap_or("(no message)");
+    let text = resp.text().await.unwrap_or_default();
+    let message = match serde_json::from_str::<Value>(&text) {
+        Ok(body) => body.get("message").and_then(Value::as_str).map(str::to_string),
+        Err(_) => Some(text.trim().to_string()).filter(|t| !t.is_empty()),
+    };
+    let message = message.unwrap_or_else(|| "(no message)".to_string());
+    if status == reqwest::StatusCode::UNAUTHORIZED {
+        bail!("HTTP {}: {message} (give --user/--password or RAFTCONNECT_USER/RAFTCONNECT_PASSWORD)", status.as_u16())
+    }
     bail!("HTTP {status}: {message}")
 }
 

@@ -3,6 +3,7 @@
 //! Layout of this crate (the node):
 //! - [`identity`]: the node id and data-directory incarnation persisted in the data directory.
 //! - [`server`]: starting a node: Raft, the HTTP server, bootstrap/join, shutdown.
+//! - [`serve`]: the HTTP(S) listener: TLS, connection and header-read bounds, graceful stop.
 //! - [`rest`]: the REST API: Kafka Connect's endpoints and the `/cluster/*` extras.
 //! - [`plugins`]: the registry of connectors, converters… with their config definitions.
 //! - [`validation`]: connector config validation in Kafka Connect's `ConfigInfos` shape.
@@ -15,6 +16,7 @@
 //! - [`data`]: Kafka Connect's data model and the converters.
 //! - [`sink_partitions`]: on the leader, sink topic-partitions spread over tasks.
 //! - [`config`]: the worker properties file (Kafka Connect's key names).
+//! - [`providers`]: config providers (`${file:…}`, `${dir:…}`, `${env:…}`), resolved where a unit runs.
 //!
 //! The storage model lives in `raftconnect-storage`, the Raft wiring in `raftconnect-raft`;
 //! see ARCHITECTURE.md for the map.
@@ -30,7 +32,9 @@ pub mod dataplane;
 pub mod identity;
 pub mod logging;
 pub mod plugins;
+pub mod providers;
 pub mod rest;
+pub mod serve;
 pub mod server;
 pub mod sink_partitions;
 pub mod status;

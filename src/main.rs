@@ -20,6 +20,8 @@ use raftconnect_raft::RaftSettings;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    #[command(flatten)]
+    client: cli::ClientOptions,
 }
 
 #[derive(Subcommand)]
@@ -35,6 +37,23 @@ enum Command {
     Log(cli::LogArgs),
     /// Manage connectors through the Kafka Connect REST API.
     Connector(cli::ConnectorArgs),
+    /// Make cluster secrets and REST password hashes.
+    Secret {
+        #[command(subcommand)]
+        command: SecretCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum SecretCommand {
+    /// Write a new random cluster secret (256 bits, hex) to a file readable by its owner only.
+    Generate {
+        /// The file to write; refused if it exists.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Print an argon2id hash of a REST password read from stdin, for --rest-users-file.
+    HashPassword,
 }
 
 #[derive(Subcommand)]
@@ -126,6 +145,35 @@ struct NodeArgs {
     /// The Kafka broker(s), HOST:PORT[,HOST:PORT…]; overrides bootstrap.servers of --config.
     #[arg(long)]
     kafka: Option<String>,
+    /// The shared cluster secret that authenticates every node-to-node request (worker
+    /// property cluster.secret.file). Make one with `raftconnect secret generate --out FILE`.
+    #[arg(long)]
+    cluster_secret_file: Option<PathBuf>,
+    /// Allow a non-loopback listen address without a cluster secret.
+    #[arg(long)]
+    insecure: bool,
+    /// Serve REST and RPC over HTTPS with this PEM certificate (chain); needs --tls-key.
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// PEM CA certificate(s) that peers' certificates are verified against.
+    #[arg(long)]
+    tls_ca: Option<PathBuf>,
+    /// REST users, in the format of Kafka Connect's Basic-auth extension (a properties file,
+    /// `user: password`; worker property rest.users.file). Every listed user may do everything,
+    /// unless --rest-roles-file makes them viewers. Values starting `$argon2` are hashes
+    /// (`raftconnect secret hash-password`).
+    #[arg(long)]
+    rest_users_file: Option<PathBuf>,
+    /// REST roles: a properties file `user=admin|viewer` (worker property rest.roles.file);
+    /// viewers may only read, unlisted users are admins. Needs --rest-users-file.
+    #[arg(long)]
+    rest_roles_file: Option<PathBuf>,
+    /// Most connections the listener holds at once; further ones are closed on accept.
+    #[arg(long, default_value_t = 1024)]
+    max_connections: usize,
 }
 
 impl NodeArgs {
@@ -139,6 +187,34 @@ impl NodeArgs {
         if let Some(k) = &self.kafka {
             props.insert("bootstrap.servers".into(), k.clone());
         }
+        // A flag wins over its worker property.
+        let secret_file = self
+            .cluster_secret_file
+            .clone()
+            .or_else(|| props.get("cluster.secret.file").map(|v| PathBuf::from(v.trim())));
+        let secret = match &secret_file {
+            Some(path) => Some(Arc::new(raftconnect_raft::auth::ClusterSecret::load(path)?)),
+            None => None,
+        };
+        let ca_pem = match &self.tls_ca {
+            Some(path) => Some(Arc::new(raftconnect::serve::ca_bundle(path)?)),
+            None => None,
+        };
+        let users_file =
+            self.rest_users_file.clone().or_else(|| props.get("rest.users.file").map(|v| PathBuf::from(v.trim())));
+        let roles_file =
+            self.rest_roles_file.clone().or_else(|| props.get("rest.roles.file").map(|v| PathBuf::from(v.trim())));
+        let rest_auth = match (&users_file, &roles_file) {
+            (Some(users), roles) => Some(Arc::new(raftconnect::rest::auth::RestAuth::load(users, roles.as_deref())?)),
+            (None, Some(_)) => {
+                anyhow::bail!("--rest-roles-file (rest.roles.file) needs --rest-users-file (rest.users.file)")
+            }
+            (None, None) => None,
+        };
+        let tls = match (&self.tls_cert, &self.tls_key) {
+            (Some(cert), Some(key)) => Some(server::ServerTls(raftconnect::serve::server_tls(cert, key)?)),
+            _ => None,
+        };
         let worker_config = raftconnect::config::WorkerConfig::from_props(&props)?;
         let settings = RaftSettings {
             heartbeat: Duration::from_millis(self.heartbeat_ms),
@@ -148,6 +224,7 @@ impl NodeArgs {
             liveness_timeout: Duration::from_millis(self.liveness_timeout_ms),
             snapshot_logs_since_last: self.snapshot_every,
             max_in_snapshot_log_to_keep: self.log_keep,
+            security: raftconnect_raft::auth::RpcSecurity { secret, ca_pem },
             ..RaftSettings::default()
         };
         let runtime = RuntimeSettings {
@@ -178,8 +255,37 @@ impl NodeArgs {
             logs,
             runtime,
             worker_config,
+            tls,
+            insecure: self.insecure,
+            rest_auth,
+            serve_limits: raftconnect::serve::ServeLimits {
+                max_connections: self.max_connections.max(16),
+                ..Default::default()
+            },
         })
     }
+}
+
+/// `raftconnect secret generate`: 32 random bytes from the OS, hex, in a new 0600 file.
+fn generate_secret(out: &std::path::Path) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut key = [0u8; 32];
+    getrandom::getrandom(&mut key).map_err(|e| anyhow::anyhow!("cannot read random bytes: {e}"))?;
+    let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(out)
+        .with_context(|| format!("cannot create {}", out.display()))?;
+    file.write_all(format!("{hex}\n").as_bytes())?;
+    eprintln!(
+        "Wrote a new cluster secret to {}. Give every node --cluster-secret-file {}.",
+        out.display(),
+        out.display()
+    );
+    Ok(())
 }
 
 fn parse_voters(s: &str) -> Result<usize, String> {
@@ -225,6 +331,9 @@ fn main() -> ExitCode {
         }
     };
     let result: anyhow::Result<()> = runtime.block_on(async move {
+        if !matches!(cli.command, Command::Node(_)) {
+            cli::init_client(cli.client.clone())?;
+        }
         match cli.command {
             Command::Node(args) => {
                 let logs = init_tracing();
@@ -235,6 +344,15 @@ fn main() -> ExitCode {
             Command::Cluster { command: ClusterCommand::Remove { id, url } } => cli::cluster_remove(&url, id).await,
             Command::Log(args) => cli::log(args).await,
             Command::Connector(args) => cli::connector(args).await,
+            Command::Secret { command: SecretCommand::Generate { out } } => generate_secret(&out),
+            Command::Secret { command: SecretCommand::HashPassword } => {
+                let mut password = String::new();
+                std::io::stdin().read_line(&mut password).context("cannot read the password from stdin")?;
+                let password = password.trim_end_matches(['\n', '\r']);
+                anyhow::ensure!(!password.is_empty(), "no password on stdin");
+                println!("{}", raftconnect::rest::auth::hash_password(password)?);
+                Ok(())
+            }
         }
     });
     // A plugin call stuck on the blocking pool must not keep the process alive: the node has

@@ -28,6 +28,23 @@ pub struct NodeOptions {
     pub runtime: RuntimeSettings,
     /// The data plane's worker config (broker, offset flushing, converters, client defaults).
     pub worker_config: crate::config::WorkerConfig,
+    /// Serve REST and RPC over HTTPS with this certificate.
+    pub tls: Option<ServerTls>,
+    /// Allow a non-loopback listen address without a cluster secret.
+    pub insecure: bool,
+    pub serve_limits: crate::serve::ServeLimits,
+    /// REST users and roles (`--rest-users-file`, `--rest-roles-file`); `None`: the REST API is open.
+    pub rest_auth: Option<Arc<crate::rest::auth::RestAuth>>,
+}
+
+/// The server side of TLS (`--tls-cert`, `--tls-key`).
+#[derive(Clone)]
+pub struct ServerTls(pub tokio_rustls::TlsAcceptor);
+
+impl std::fmt::Debug for ServerTls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ServerTls")
+    }
 }
 
 /// Planner and worker settings.
@@ -78,6 +95,13 @@ pub enum NodeError {
     Raft(#[from] RaftNodeError),
     #[error("invalid settings: {0}")]
     Settings(String),
+    #[error(
+        "refusing to listen on {addr} without a cluster secret: anyone who can reach this port could \
+         join, remove members or write to the log. Make a secret with `raftconnect secret generate --out FILE`, \
+         give every node --cluster-secret-file FILE (worker property cluster.secret.file), or pass --insecure \
+         to run unauthenticated on a trusted network"
+    )]
+    Insecure { addr: SocketAddr },
 }
 
 /// A running node: its Raft handle, its address, and the server task.
@@ -123,6 +147,7 @@ impl RunningNode {
 }
 
 fn advertise_url(opts: &NodeOptions, addr: SocketAddr) -> Result<String, NodeError> {
+    let scheme = if opts.tls.is_some() { "https" } else { "http" };
     match &opts.advertise {
         Some(url) => {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
@@ -130,8 +155,8 @@ fn advertise_url(opts: &NodeOptions, addr: SocketAddr) -> Result<String, NodeErr
             }
             Ok(url.trim_end_matches('/').to_string())
         }
-        None if addr.ip().is_unspecified() => Ok(format!("http://127.0.0.1:{}", addr.port())),
-        None => Ok(format!("http://{addr}")),
+        None if addr.ip().is_unspecified() => Ok(format!("{scheme}://127.0.0.1:{}", addr.port())),
+        None => Ok(format!("{scheme}://{addr}")),
     }
 }
 
@@ -147,6 +172,13 @@ pub async fn start(opts: NodeOptions) -> Result<RunningNode, NodeError> {
         .await
         .map_err(|source| NodeError::Bind { addr: opts.listen.clone(), source })?;
     let addr = listener.local_addr().map_err(|source| NodeError::Bind { addr: opts.listen.clone(), source })?;
+    // Safe by default: only a loopback node may run without the cluster secret unasked.
+    if !addr.ip().is_loopback() && opts.settings.security.secret.is_none() && !opts.insecure {
+        return Err(NodeError::Insecure { addr });
+    }
+    if opts.settings.security.secret.is_none() {
+        tracing::warn!(%addr, "No cluster secret: node-to-node RPC is not authenticated.");
+    }
     let url = advertise_url(&opts, addr)?;
     let node = RaftNode::start(
         ident.id,
@@ -159,7 +191,7 @@ pub async fn start(opts: NodeOptions) -> Result<RunningNode, NodeError> {
     // Tools and tests read the advertised URL from here when the port was chosen by the OS.
     let _ = std::fs::write(opts.data_dir.join("advertised-url"), &url);
 
-    let (shutdown, mut shutdown_rx) = tokio::sync::watch::channel(false);
+    let (shutdown, shutdown_rx) = tokio::sync::watch::channel(false);
     // The leader validates connector commands before proposing them.
     node.set_proposal_check(Arc::new(crate::validation::leader_check));
     tokio::spawn(watch_cluster_loggers(node.clone(), opts.logs.clone()));
@@ -174,16 +206,20 @@ pub async fn start(opts: NodeOptions) -> Result<RunningNode, NodeError> {
     let worker = Worker::new(node.clone(), opts.runtime.worker.clone(), plane);
     let kafka_cluster_id = Arc::new(std::sync::OnceLock::new());
     tokio::spawn(read_kafka_cluster_id(opts.worker_config.clone(), kafka_cluster_id.clone()));
-    let app = crate::rest::router(node.clone(), opts.logs.clone(), worker.stats.clone(), kafka_cluster_id);
+    let app = crate::rest::router(
+        node.clone(),
+        opts.logs.clone(),
+        worker.stats.clone(),
+        kafka_cluster_id,
+        opts.rest_auth.clone(),
+    );
     // Served from the Raft runtime (REST handlers hop back to this one, see `rest::router`).
     let listener = listener.into_std().map_err(|source| NodeError::Bind { addr: opts.listen.clone(), source })?;
+    let tls = opts.tls.clone().map(|t| t.0);
+    let limits = opts.serve_limits.clone();
     let server = node.raft_runtime().spawn(async move {
         let listener = tokio::net::TcpListener::from_std(listener)?;
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = shutdown_rx.wait_for(|s| *s).await;
-            })
-            .await
+        crate::serve::serve(listener, app, tls, limits, shutdown_rx).await
     });
     tracing::info!(id = ident.id, %url, data_dir = %opts.data_dir.display(), "Node serving.");
 

@@ -64,12 +64,16 @@ pub fn java_map(config: &BTreeMap<String, String>) -> String {
     format!("{{{}}}", body.join(", "))
 }
 
+/// What `ConfigDef.convertToString` shows of a PASSWORD value: `Password.toString()`.
+pub const HIDDEN: &str = "[hidden]";
+
 pub fn key_info(k: &ConfigKey) -> ConfigKeyInfo {
     ConfigKeyInfo {
         name: k.name.to_string(),
         ty: k.ty,
         required: k.default == DefaultValue::Required,
         default_value: match k.default {
+            DefaultValue::Value(_) if k.ty == ConfigType::Password => Some(HIDDEN.to_string()),
             DefaultValue::Value(v) => Some(v.to_string()),
             _ => None,
         },
@@ -88,6 +92,10 @@ fn invalid(name: &str, value: &str, reason: &str) -> String {
 }
 
 /// The errors of one key's value, as `ConfigDef.validate` reports them.
+///
+/// A value holding a config-provider placeholder (`${provider:[path:]key}`) is not checked
+/// here: placeholders are resolved only on the node that runs the unit, when it starts, and
+/// the plugin's own parsing sees the resolved value there (a bad one fails the unit).
 fn check_value(k: &ConfigKey, value: Option<&str>) -> Vec<String> {
     let Some(raw) = value else {
         return match k.default {
@@ -97,7 +105,12 @@ fn check_value(k: &ConfigKey, value: Option<&str>) -> Vec<String> {
             _ => Vec::new(),
         };
     };
+    if crate::providers::has_placeholder(raw) {
+        return Vec::new();
+    }
     let trimmed = raw.trim();
+    // A PASSWORD value appears in messages as `Password.toString()` does.
+    let shown = if k.ty == ConfigType::Password { HIDDEN } else { raw };
     let type_error = match k.ty {
         ConfigType::Int => trimmed.parse::<i32>().err().map(|_| "Not a number of type INT"),
         ConfigType::Short => trimmed.parse::<i16>().err().map(|_| "Not a number of type SHORT"),
@@ -108,7 +121,7 @@ fn check_value(k: &ConfigKey, value: Option<&str>) -> Vec<String> {
         _ => None,
     };
     if let Some(reason) = type_error {
-        return vec![invalid(k.name, raw, reason)];
+        return vec![invalid(k.name, shown, reason)];
     }
     let error = match k.check {
         Check::None => None,
@@ -146,12 +159,14 @@ fn check_value(k: &ConfigKey, value: Option<&str>) -> Vec<String> {
             .is_none()
             .then(|| format!("Class {trimmed} could not be found.")),
     };
-    error.map(|reason| vec![invalid(k.name, raw, &reason)]).unwrap_or_default()
+    error.map(|reason| vec![invalid(k.name, shown, &reason)]).unwrap_or_default()
 }
 
+/// `ConfigValueInfo.value`: the value given, else the default; for a PASSWORD key (given or
+/// default) `[hidden]`, as Kafka Connect's `convertToString` of a `Password` shows it.
 fn shown_value(k: &ConfigKey, value: Option<&str>) -> Option<String> {
-    if k.ty == ConfigType::Password && value.is_some() {
-        return Some("[hidden]".to_string());
+    if k.ty == ConfigType::Password && (value.is_some() || matches!(k.default, DefaultValue::Value(_))) {
+        return Some(HIDDEN.to_string());
     }
     match (value, k.default) {
         (Some(v), _) => Some(v.to_string()),
@@ -223,6 +238,42 @@ fn alias_infos(config: &BTreeMap<String, String>, list_key: &str, kind: &str) ->
     out
 }
 
+/// The refused client overrides (`producer.override.*`, `consumer.override.*`,
+/// `admin.override.*`), one entry per refused key, as Kafka Connect adds the override policy's
+/// errors under the prefixed key names. A secret value is shown `[hidden]`.
+fn client_override_infos(config: &BTreeMap<String, String>) -> Vec<ConfigInfo> {
+    crate::dataplane::kafka::check_overrides(config)
+        .into_iter()
+        .map(|e| {
+            let name = e.key().to_string();
+            let secret = crate::dataplane::security::is_secret(&name);
+            let value = config.get(&name).map(|v| if secret { HIDDEN.to_string() } else { v.clone() });
+            ConfigInfo {
+                definition: ConfigKeyInfo {
+                    name: name.clone(),
+                    ty: if secret { ConfigType::Password } else { ConfigType::String },
+                    required: false,
+                    default_value: None,
+                    importance: plugins::Importance::Low,
+                    documentation: String::new(),
+                    group: None,
+                    order: -1,
+                    width: plugins::Width::None,
+                    display_name: name.clone(),
+                    dependents: Vec::new(),
+                },
+                value: ConfigValueInfo {
+                    name,
+                    value,
+                    recommended_values: Vec::new(),
+                    errors: vec![e.to_string()],
+                    visible: true,
+                },
+            }
+        })
+        .collect()
+}
+
 /// Validate a connector config. Fails (as a 400) only when it names no usable connector class;
 /// every other problem is reported inside the `ConfigInfos`.
 pub fn validate(config: &BTreeMap<String, String>) -> Result<(ConfigInfos, &'static Plugin), ValidateError> {
@@ -244,6 +295,7 @@ pub fn validate(config: &BTreeMap<String, String>) -> Result<(ConfigInfos, &'sta
     configs.extend(alias_infos(config, "transforms", "Transforms"));
     configs.extend(alias_infos(config, "predicates", "Predicates"));
     configs.extend(plugin.config.iter().map(|k| info(k, config)));
+    configs.extend(client_override_infos(config));
 
     if plugin.ty == PluginType::Sink {
         let topics = !list(config, "topics").is_empty();
@@ -444,6 +496,117 @@ mod tests {
             errors.len()
         )));
         assert!(msg.ends_with("\nYou can also find the above list of errors at the endpoint `/connector-plugins/{connectorType}/config/validate`"));
+    }
+
+    #[test]
+    fn placeholder_values_are_not_type_checked_on_the_leader() {
+        let config = cfg(&[
+            ("name", "p"),
+            ("connector.class", "Datagen"),
+            ("topic", "t"),
+            ("tasks.max", "${env:TASKS}"),
+            ("batch.size", "${file:/etc/connect/datagen.properties:batch}"),
+            ("errors.log.enable", "${env:LOG_ERRORS}"),
+            ("errors.tolerance", "${env:TOLERANCE}"),
+        ]);
+        let (infos, _) = validate(&config).unwrap();
+        assert_eq!(infos.error_count, 0, "{infos:#?}");
+        // The placeholder is shown as given (only PASSWORD keys are hidden).
+        let tasks = infos.configs.iter().find(|c| c.definition.name == "tasks.max").unwrap();
+        assert_eq!(tasks.value.value.as_deref(), Some("${env:TASKS}"));
+        assert!(check_connector_config(&config).is_ok());
+        assert!(leader_check(
+            &Command::CreateConnector {
+                name: "p".into(),
+                request_id: "r".into(),
+                config: config.clone(),
+                target_state: raftconnect_storage::model::TargetState::Running,
+                source_offsets: Vec::new(),
+                sink_offsets: Vec::new(),
+            },
+            &State::default()
+        )
+        .is_ok());
+        // Literal text that merely looks similar is still checked.
+        let (infos, _) =
+            validate(&cfg(&[("name", "p"), ("connector.class", "Datagen"), ("topic", "t"), ("tasks.max", "${TASKS}")]))
+                .unwrap();
+        assert_eq!(infos.error_count, 1, "{infos:#?}");
+    }
+
+    #[test]
+    fn password_values_and_defaults_are_hidden() {
+        let key = |default, check| ConfigKey {
+            name: "db.password",
+            ty: ConfigType::Password,
+            default,
+            check,
+            importance: plugins::Importance::High,
+            documentation: "",
+            group: None,
+            order: 1,
+            width: plugins::Width::Medium,
+            display_name: "Password",
+        };
+        let given = info(&key(DefaultValue::Required, Check::None), &cfg(&[("db.password", "hunter2")]));
+        assert_eq!(given.value.value.as_deref(), Some(HIDDEN));
+        let placeholder =
+            info(&key(DefaultValue::Required, Check::None), &cfg(&[("db.password", "${file:/s.properties:pw}")]));
+        assert_eq!(placeholder.value.value.as_deref(), Some(HIDDEN));
+        let defaulted = info(&key(DefaultValue::Value("changeme"), Check::None), &cfg(&[]));
+        assert_eq!(defaulted.value.value.as_deref(), Some(HIDDEN));
+        assert_eq!(defaulted.definition.default_value.as_deref(), Some(HIDDEN));
+        let unset = info(&key(DefaultValue::Null, Check::None), &cfg(&[]));
+        assert_eq!(unset.value.value, None);
+        assert_eq!(unset.definition.default_value, None);
+        // Error messages do not show it either.
+        let bad = info(&key(DefaultValue::Required, Check::OneOf(&["a"])), &cfg(&[("db.password", "hunter2")]));
+        assert_eq!(
+            bad.value.errors,
+            ["Invalid value [hidden] for configuration db.password: String must be one of: a"]
+        );
+        let json = serde_json::to_string(&bad).unwrap();
+        assert!(!json.contains("hunter2"), "{json}");
+        // Other types show their value.
+        let plain = info(
+            &ConfigKey { ty: ConfigType::String, ..key(DefaultValue::Required, Check::None) },
+            &cfg(&[("db.password", "x")]),
+        );
+        assert_eq!(plain.value.value.as_deref(), Some("x"));
+    }
+
+    #[test]
+    fn client_overrides_that_cannot_be_honoured_are_errors() {
+        let (infos, _) = validate(&cfg(&[
+            ("name", "s"),
+            ("connector.class", "FileStreamSink"),
+            ("topics", "t"),
+            ("consumer.override.security.protocol", "SASL_SSL"),
+            ("consumer.override.sasl.mechanism", "GSSAPI"),
+            (
+                "producer.override.sasl.jaas.config",
+                "com.sun.security.auth.module.Krb5LoginModule required keyTab=\"/secret.keytab\";",
+            ),
+        ]))
+        .unwrap();
+        let errors: Vec<&str> = infos.configs.iter().flat_map(|c| c.value.errors.iter().map(String::as_str)).collect();
+        assert_eq!(infos.error_count, 2, "{errors:?}");
+        assert!(errors.iter().any(|e| e.starts_with(
+            "Invalid value GSSAPI for configuration consumer.override.sasl.mechanism: this build supports"
+        )));
+        assert!(errors.iter().any(|e| e.starts_with(
+            "Invalid value [hidden] for configuration producer.override.sasl.jaas.config: the login module"
+        )));
+        assert!(!errors.iter().any(|e| e.contains("secret.keytab")), "{errors:?}");
+        let jaas = infos.configs.iter().find(|c| c.definition.name == "producer.override.sasl.jaas.config").unwrap();
+        assert_eq!(jaas.value.value.as_deref(), Some(HIDDEN));
+        assert!(check_connector_config(&cfg(&[
+            ("name", "s"),
+            ("connector.class", "FileStreamSink"),
+            ("topics", "t"),
+            ("consumer.override.security.protocol", "SSL"),
+        ]))
+        .is_ok());
     }
 
     #[test]

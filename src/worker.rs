@@ -27,6 +27,7 @@ use crate::connectors::{self, ConnectError, ConnectorInstance, Lifecycle, Source
 use crate::dataplane::offsets::TaskKey;
 use crate::dataplane::{DataPlane, TaskEnv};
 use crate::plugins;
+use crate::providers::{self, ConfigProviders};
 use crate::status::StatusReporter;
 
 #[derive(Debug, Clone)]
@@ -106,7 +107,8 @@ struct UnitSpec {
     /// Connector: its config's `updated_index`; task: its task configs' generation.
     version: u64,
     plugin: &'static plugins::Plugin,
-    /// The connector's config (for a task: its task config).
+    /// The connector's config (for a task: its task config), as stored: config-provider
+    /// placeholders are resolved only when the unit starts, into a copy kept in memory.
     config: ConfigMap,
     /// For a task: its connector's config (converters, client overrides).
     connector_config: ConfigMap,
@@ -388,6 +390,7 @@ impl Worker {
             spec: spec.clone(),
             plane: self.plane.clone(),
             reporter: self.reporter.clone(),
+            secrets: Mutex::new(Secrets::of(&spec.config).chain(&spec.connector_config)),
         };
         let join = tokio::spawn(sup.run(target_rx, stop_rx, partitions_rx, restarting));
         UnitHandle { spec, target: target_tx, partitions: partitions_tx, stop: stop_tx, join }
@@ -438,6 +441,52 @@ struct Supervisor {
     spec: UnitSpec,
     plane: Arc<DataPlane>,
     reporter: Arc<StatusReporter>,
+    /// Values this unit's traces and logs must never show (see [`Secrets`]).
+    secrets: Mutex<Secrets>,
+}
+
+/// The secret values of a unit's configs: those of secret-looking keys, and every value a
+/// config provider resolved. A failure's message may quote a config value (a driver error, a
+/// URL); before it becomes a status trace or a log line, each of these is replaced by
+/// `[hidden]`.
+#[derive(Default)]
+struct Secrets(std::collections::BTreeSet<String>);
+
+impl Secrets {
+    /// Shorter values would hide ordinary words of a message.
+    const MIN_LEN: usize = 4;
+
+    fn of(config: &ConfigMap) -> Self {
+        let mut s = Self::default();
+        s.add_secret_keys(config);
+        s
+    }
+
+    fn chain(mut self, config: &ConfigMap) -> Self {
+        self.add_secret_keys(config);
+        self
+    }
+
+    fn add_secret_keys(&mut self, config: &ConfigMap) {
+        for (k, v) in config {
+            if raftconnect_storage::view::is_secret_key(k) {
+                self.add(v);
+            }
+        }
+    }
+
+    fn add(&mut self, value: &str) {
+        if value.len() >= Self::MIN_LEN && !providers::has_placeholder(value) {
+            self.0.insert(value.to_string());
+        }
+    }
+
+    fn scrub(&self, text: &str) -> String {
+        // Longest first, so that a secret containing another is hidden whole.
+        let mut values: Vec<&String> = self.0.iter().collect();
+        values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+        values.iter().fold(text.to_string(), |t, v| t.replace(v.as_str(), raftconnect_storage::view::HIDDEN))
+    }
 }
 
 /// Why one run of a unit ended.
@@ -472,6 +521,15 @@ impl Supervisor {
             next_restart_ms,
         };
         self.reporter.report(report).await;
+    }
+
+    /// `e` with every secret value of this unit hidden.
+    fn scrubbed(&self, e: ConnectError) -> ConnectError {
+        let secrets = self.secrets.lock().unwrap_or_else(|p| p.into_inner());
+        if secrets.0.is_empty() {
+            return e;
+        }
+        ConnectError::new(secrets.scrub(&e.message))
     }
 
     /// Run a blocking plugin call under a timeout.
@@ -530,6 +588,7 @@ impl Supervisor {
                 RunEnd::Stopped => return,
                 RunEnd::TargetChanged => continue,
                 RunEnd::Failed(e) => {
+                    let e = self.scrubbed(e);
                     tracing::warn!(unit = %self.spec.unit, error = %e, "Unit failed.");
                     if *stop.borrow() {
                         // Failed while being stopped (its final flush): it is going anyway.
@@ -583,14 +642,23 @@ impl Supervisor {
         let Some(rt) = self.spec.plugin.runtime.as_ref() else {
             return RunEnd::Failed(ConnectError::new("plugin cannot run"));
         };
+        // The plugin sees the resolved config; the raw one stays what is stored.
+        let config = match self.resolve(&self.spec.config).await {
+            Ok(c) => c,
+            Err(e) => return RunEnd::Failed(e),
+        };
         let inst: Shared<dyn ConnectorInstance> = Arc::new(Mutex::new((rt.connector)()));
-        let config = self.spec.config.clone();
-        if let Err(e) = self.call(&inst, self.settings.call_timeout, move |c| c.start(&config)).await {
+        let start_config = config.clone();
+        if let Err(e) = self.call(&inst, self.settings.call_timeout, move |c| c.start(&start_config)).await {
             return RunEnd::Failed(e);
         }
-        let max = connectors::tasks_max(&self.spec.config);
+        let max = connectors::tasks_max(&config);
         let published = match self.call(&inst, self.settings.call_timeout, move |c| c.task_configs(max)).await {
-            Ok(configs) => self.publish_task_configs(rt.task_class, configs).await,
+            Ok(configs) => {
+                // Task configs go to the log with the placeholders, never the resolved values.
+                let configs = ConfigProviders::reverse_transform(&self.spec.config, &config, configs);
+                self.publish_task_configs(rt.task_class, max, configs).await
+            }
             Err(e) => Err(e),
         };
         let end = match published {
@@ -611,11 +679,14 @@ impl Supervisor {
         let Some(rt) = self.spec.plugin.runtime.as_ref() else {
             return RunEnd::Failed(ConnectError::new("plugin cannot run"));
         };
+        let config = match self.resolve(&self.spec.config).await {
+            Ok(c) => c,
+            Err(e) => return RunEnd::Failed(e),
+        };
         let inst: Shared<dyn TaskInstance> = match (rt.task)() {
             Task::Control(t) => Arc::new(Mutex::new(t)),
-            data => return self.run_data_task(data, restarts, target, stop, partitions.clone()).await,
+            data => return self.run_data_task(data, config, restarts, target, stop, partitions.clone()).await,
         };
-        let config = self.spec.config.clone();
         if let Err(e) = self.call(&inst, self.settings.call_timeout, move |t| t.start(&config)).await {
             return RunEnd::Failed(e);
         }
@@ -629,6 +700,7 @@ impl Supervisor {
     async fn run_data_task(
         &self,
         task: Task,
+        task_config: ConfigMap,
         restarts: u32,
         target: &mut watch::Receiver<TargetState>,
         stop: &mut watch::Receiver<bool>,
@@ -638,6 +710,11 @@ impl Supervisor {
             return RunEnd::Failed(ConnectError::new("not a task"));
         };
         let key = TaskKey::new(connector, *index, self.spec.epoch);
+        // Converters and client overrides of the connector config may hold placeholders too.
+        let connector_config = match self.resolve(&self.spec.connector_config).await {
+            Ok(c) => c,
+            Err(e) => return RunEnd::Failed(e),
+        };
         // Offsets are read from the local replica: make sure it has applied everything the
         // leader had committed (a previous owner's final commit among it).
         if let Err(e) = self.barrier().await {
@@ -648,8 +725,8 @@ impl Supervisor {
         let _stop_on_drop = StopOnDrop(stop_flag.clone());
         let env = TaskEnv {
             key: key.clone(),
-            connector_config: self.spec.connector_config.clone(),
-            task_config: self.spec.config.clone(),
+            connector_config,
+            task_config,
             plane: self.plane.clone(),
             stop: stop_flag.clone(),
         };
@@ -737,6 +814,40 @@ impl Supervisor {
         }
     }
 
+    /// `config` with its config-provider placeholders resolved by this node's providers, for
+    /// this start of the unit only (never written anywhere). A placeholder that cannot be
+    /// resolved fails the unit with the provider's message, which names the key and the
+    /// placeholder and no resolved value.
+    async fn resolve(&self, config: &ConfigMap) -> Result<ConfigMap, ConnectError> {
+        if !config.values().any(|v| providers::has_placeholder(v)) {
+            return Ok(config.clone());
+        }
+        let providers = self.plane.worker.providers.clone();
+        let raw = config.clone();
+        let config = config.clone();
+        let span = tracing::info_span!("resolve", unit = %self.spec.unit);
+        // Reading files may block: off the async threads, under the plugin call timeout.
+        let job = tokio::task::spawn_blocking(move || span.in_scope(|| providers.resolve(&config)));
+        match tokio::time::timeout(self.settings.call_timeout, job).await {
+            Ok(Ok(Ok(resolved))) => {
+                let mut secrets = self.secrets.lock().unwrap_or_else(|p| p.into_inner());
+                secrets.add_secret_keys(&resolved);
+                for (k, v) in &resolved {
+                    if raw.get(k) != Some(v) {
+                        secrets.add(v);
+                    }
+                }
+                Ok(resolved)
+            }
+            Ok(Ok(Err(e))) => Err(ConnectError::new(e.to_string())),
+            Ok(Err(e)) => Err(ConnectError::new(format!("config provider resolution panicked: {e}"))),
+            Err(_) => Err(ConnectError::new(format!(
+                "config providers did not resolve the config within {} ms",
+                self.settings.call_timeout.as_millis()
+            ))),
+        }
+    }
+
     /// A ReadIndex barrier, retried briefly through an election.
     async fn barrier(&self) -> Result<(), ConnectError> {
         let mut last = None;
@@ -800,9 +911,13 @@ impl Supervisor {
 
     /// Kafka Connect's task configs (§4.7): the connector's output plus `task.class` (and the
     /// sink's topics), written through the leader only when they changed.
-    async fn publish_task_configs(&self, task_class: &str, configs: Vec<ConfigMap>) -> Result<(), ConnectError> {
+    async fn publish_task_configs(
+        &self,
+        task_class: &str,
+        max: usize,
+        configs: Vec<ConfigMap>,
+    ) -> Result<(), ConnectError> {
         let name = self.spec.unit.connector().to_string();
-        let max = connectors::tasks_max(&self.spec.config);
         if configs.len() > max {
             return Err(ConnectError::new(format!(
                 "The connector {name} has generated {} tasks, which is greater than {max}, the maximum number of tasks it is configured to create.",
@@ -861,5 +976,24 @@ impl Supervisor {
             tokio::time::sleep(delay).await;
             delay = (delay * 2).min(Duration::from_secs(60));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_hidden_in_failure_messages() {
+        let raw: ConfigMap = [("connection.password", "hunter22"), ("connection.url", "jdbc:x"), ("api.token", "abc")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let mut s = Secrets::of(&raw);
+        // Too short to hide; a provider's value is hidden whatever its key.
+        s.add("longer-resolved-value");
+        let text = s.scrub("login failed for hunter22 at jdbc:x (abc); longer-resolved-value, hunter22");
+        assert_eq!(text, "login failed for [hidden] at jdbc:x (abc); [hidden], [hidden]");
+        assert_eq!(Secrets::default().scrub("as is"), "as is");
     }
 }

@@ -4,7 +4,8 @@
 //! - [`TypeConfig`]: the openraft type configuration (commands and responses from the storage crate).
 //! - [`settings`]: timeouts, voter count and snapshot policy, and why they are what they are.
 //! - [`network`]: the node-to-node RPC client (pooled HTTP, bincode bodies) and peer health.
-//! - [`rpc`]: the axum routes that serve those RPCs, with body and decode limits.
+//! - [`rpc`]: the axum routes that serve those RPCs, with body, in-flight and decode limits.
+//! - [`auth`]: the cluster secret: every RPC signed (HMAC-SHA256), checked, replays refused.
 //! - [`node`]: [`RaftNode`], the handle the rest of the node uses: bootstrap, join, remove,
 //!   forwarded writes, linearizable reads, liveness, cluster status and the log reader.
 //!
@@ -14,6 +15,7 @@
 // and handlers must return; boxing them at our call sites would only add conversions.
 #![allow(clippy::result_large_err)]
 
+pub mod auth;
 mod batch;
 pub mod election;
 pub mod error;

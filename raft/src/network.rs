@@ -131,21 +131,33 @@ impl PeerHealth {
     }
 }
 
-/// The pooled HTTP client every RPC goes through.
+/// The pooled HTTP client every RPC goes through. It signs every request with the cluster
+/// secret (if any) and trusts the cluster's CA for `https://` peers.
 #[derive(Clone)]
 pub struct RpcClient {
     http: reqwest::Client,
+    secret: Option<Arc<crate::auth::ClusterSecret>>,
 }
 
 impl RpcClient {
-    pub fn new() -> Self {
-        let http = reqwest::Client::builder()
+    pub fn new(security: &crate::auth::RpcSecurity) -> Result<Self, String> {
+        let mut builder = reqwest::Client::builder()
             .connect_timeout(Duration::from_millis(500))
             .pool_idle_timeout(Duration::from_secs(30))
-            .tcp_nodelay(true)
-            .build()
-            .unwrap_or_default();
-        Self { http }
+            .tcp_nodelay(true);
+        if let Some(pem) = &security.ca_pem {
+            let certs =
+                reqwest::Certificate::from_pem_bundle(pem).map_err(|e| format!("invalid CA certificates: {e}"))?;
+            if certs.is_empty() {
+                return Err("the CA file holds no PEM certificate".into());
+            }
+            builder = builder.tls_built_in_root_certs(false);
+            for cert in certs {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        let http = builder.build().map_err(|e| format!("cannot build the RPC client: {e}"))?;
+        Ok(Self { http, secret: security.secret.clone() })
     }
 
     /// POST a bincode body to `{base}{path}` and decode a bincode answer.
@@ -158,15 +170,16 @@ impl RpcClient {
         timeout: Duration,
     ) -> Result<Resp, TransportError> {
         let url = format!("{}{}", base.trim_end_matches('/'), path);
-        let mut builder = self
-            .http
-            .post(&url)
-            .timeout(timeout)
-            .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
-            .body(codec::encode(req));
+        let body = codec::encode(req);
+        let mut builder =
+            self.http.post(&url).timeout(timeout).header(reqwest::header::CONTENT_TYPE, "application/octet-stream");
+        if let Some(secret) = &self.secret {
+            builder = builder.header(crate::auth::AUTH_HEADER, secret.sign("POST", path, target, &body));
+        }
         if let Some(t) = target {
             builder = builder.header(TARGET_HEADER, t.to_string());
         }
+        let builder = builder.body(body);
         let resp = builder.send().await.map_err(|e| {
             if e.is_connect() && is_refused(&e) {
                 TransportError::Refused { url: url.clone(), reason: e.to_string() }
@@ -188,12 +201,6 @@ impl RpcClient {
         }
         codec::decode_limited(&body, MAX_RPC_RESPONSE)
             .map_err(|e| TransportError::Decode { url, reason: e.to_string() })
-    }
-}
-
-impl Default for RpcClient {
-    fn default() -> Self {
-        Self::new()
     }
 }
 

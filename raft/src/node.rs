@@ -142,9 +142,12 @@ impl RaftNode {
         let (log, sm) = raftconnect_storage::open(dir).map_err(|e| RaftNodeError::Raft(e.to_string()))?;
         let state = sm.handle();
         let config = settings.openraft_config().map_err(|e| RaftNodeError::Invalid(e.to_string()))?;
-        let client = RpcClient::new();
+        let client = RpcClient::new(&settings.security).map_err(RaftNodeError::Invalid)?;
         let health = PeerHealth::default();
-        let network = Network { client: RpcClient::new(), health: health.clone() };
+        let network = Network {
+            client: RpcClient::new(&settings.security).map_err(RaftNodeError::Invalid)?,
+            health: health.clone(),
+        };
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name(format!("raft-{id}"))
@@ -244,6 +247,16 @@ impl RaftNode {
                 Ok(Err(e @ (RaftNodeError::NotLeader { .. } | RaftNodeError::NoLeader))) => e.to_string(),
                 Ok(Err(RaftNodeError::Timeout(e))) => e,
                 Ok(Err(e)) => return Err(e),
+                // Without the cluster's secret no retry can succeed.
+                Err(crate::network::TransportError::Status { status: 401, body, .. }) => {
+                    return Err(RaftNodeError::Refused {
+                        status: 401,
+                        message: format!(
+                            "the cluster refused this node's authentication ({body}); give every node the \
+                             same --cluster-secret-file"
+                        ),
+                    })
+                }
                 Err(e) => e.to_string(),
             };
             // The leader may have added us and then died before answering: if the membership we

@@ -23,6 +23,8 @@ pub struct RaftSettings {
     pub max_in_snapshot_log_to_keep: u64,
     /// How long a forwarded write or read waits for a leader.
     pub request_timeout: Duration,
+    /// The cluster secret that signs and checks every RPC, and the CA trusted for peers.
+    pub security: crate::auth::RpcSecurity,
 }
 
 impl Default for RaftSettings {
@@ -37,6 +39,7 @@ impl Default for RaftSettings {
             snapshot_logs_since_last: 5000,
             max_in_snapshot_log_to_keep: 1000,
             request_timeout: Duration::from_secs(10),
+            security: Default::default(),
         }
     }
 }

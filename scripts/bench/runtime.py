@@ -13,7 +13,7 @@ Writes target-bench/runtime.json (or $OUT).
 """
 import json, os, signal, socket, subprocess, sys, tempfile, time, urllib.request, urllib.error
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import free_port, http, pct  # noqa: E402
+from benchlib import SCHEME, free_port, http, pct, secure_flags  # noqa: E402
 
 BIN = os.environ["RAFTCONNECT_BIN"]
 RUNS = int(sys.argv[1]) if len(sys.argv) > 1 else 10
@@ -41,14 +41,14 @@ class Cluster:
         self.root, self.procs, self.ports = root, {}, {}
 
     def url(self, i):
-        return f"http://127.0.0.1:{self.ports[i]}"
+        return f"{SCHEME}://127.0.0.1:{self.ports[i]}"
 
     def start(self, i, *extra):
         self.ports.setdefault(i, free_port())
         log = open(os.path.join(self.root, f"n{i}.log"), "ab")
         self.procs[i] = subprocess.Popen(
             [BIN, "node", "--id", str(i), "--data-dir", os.path.join(self.root, f"n{i}"),
-             "--listen", f"127.0.0.1:{self.ports[i]}", *extra],
+             "--listen", f"127.0.0.1:{self.ports[i]}", *secure_flags(BIN, self.root), *extra],
             stdout=subprocess.DEVNULL, stderr=log, env={**os.environ, "RUST_LOG": "warn"})
 
     def kill(self, i, sig=signal.SIGKILL):

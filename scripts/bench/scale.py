@@ -24,7 +24,7 @@ Writes target-bench/scale.json (or $OUT) and prints a Markdown table.
 """
 import json, os, re, shutil, signal, socket, subprocess, sys, tempfile, threading, time, urllib.request, urllib.error
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import free_port, http, pct  # noqa: E402
+from benchlib import SCHEME, free_port, http, pct, secure_flags  # noqa: E402
 
 BIN = os.environ["RAFTCONNECT_BIN"]
 SCALE_CONNECTORS = int(os.environ.get("SCALE_CONNECTORS", "5000"))
@@ -105,7 +105,7 @@ class Cluster:
         CLUSTERS.append(self)
 
     def url(self, i):
-        return f"http://127.0.0.1:{self.ports[i]}"
+        return f"{SCHEME}://127.0.0.1:{self.ports[i]}"
 
     def wid(self, i):
         return f"127.0.0.1:{self.ports[i]}"
@@ -118,7 +118,7 @@ class Cluster:
         log = open(self.log_path(i), "ab")
         self.procs[i] = subprocess.Popen(
             [BIN, "node", "--id", str(i), "--data-dir", os.path.join(self.root, f"n{i}"),
-             "--listen", f"127.0.0.1:{self.ports[i]}", *extra],
+             "--listen", f"127.0.0.1:{self.ports[i]}", *secure_flags(BIN, self.root), *extra],
             stdout=subprocess.DEVNULL, stderr=log, env={**os.environ, "RUST_LOG": "warn", "NO_COLOR": "1"})
         log.close()
 

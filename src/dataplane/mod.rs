@@ -7,9 +7,11 @@
 //!   offsets (or earliest) → convert → `put` → `flush` on the committer's tick → offsets.
 //! - `offsets`: the node's committer, one Raft entry per interval for all tasks here.
 //! - `kafka`: client configs with Kafka Connect's defaults and overrides, metadata.
+//! - `security`: Kafka Connect's `security.protocol` / `ssl.*` / `sasl.*` keys in librdkafka's terms.
 
 pub mod kafka;
 pub mod offsets;
+pub mod security;
 pub mod sink;
 pub mod source;
 

@@ -134,8 +134,8 @@ pub fn run(
     // Where a partition without a committed offset starts: earliest, as Kafka Connect's
     // default, unless the worker or connector says `auto.offset.reset=latest`.
     let reset = consumer_config(&env.plane.worker, &env.key.connector, &env.connector_config, "")
-        .get("auto.offset.reset")
-        .map(str::to_ascii_lowercase);
+        .ok()
+        .and_then(|c| c.get("auto.offset.reset").map(str::to_ascii_lowercase));
     let at_end = matches!(reset.as_deref(), Some("latest" | "end" | "largest"));
     let mut assignment = Assignment { partitions, committed, consumer: None, current: BTreeSet::new(), at_end };
     let result = run_loop(&mut l, &mut assignment, &mut tick);
@@ -188,6 +188,7 @@ impl Assignment {
                 let client = env.client_id("consumer");
                 let c: BaseConsumer<LogContext> =
                     consumer_config(&env.plane.worker, &env.key.connector, &env.connector_config, &client)
+                        .map_err(|e| ConnectError::new(format!("Failed to create consumer for {client}: {e}")))?
                         .create_with_context(LogContext { client: client.clone() })
                         .map_err(|e| ConnectError::new(format!("Failed to create consumer for {client}: {e}")))?;
                 self.consumer = Some(c);

@@ -128,7 +128,8 @@ impl Loop<'_> {
     fn producer(&mut self) -> Result<&TaskProducer, ConnectError> {
         if self.producer.is_none() {
             let client = self.env.client_id("producer");
-            let cfg = producer_config(&self.env.plane.worker, &self.env.connector_config, &client);
+            let cfg = producer_config(&self.env.plane.worker, &self.env.connector_config, &client)
+                .map_err(|e| ConnectError::new(format!("Failed to create producer for {client}: {e}")))?;
             let p = match self.env.plane.producers.take(&cfg, &client) {
                 Some(p) => p,
                 None => cfg

@@ -17,6 +17,11 @@ use super::{parse_json, ApiError, AppState};
 /// Most entries one `GET /cluster/log` returns.
 pub const MAX_LOG_LIMIT: usize = 10_000;
 
+/// A log page ends after the entry that takes its JSON past this many bytes (a page of
+/// 10,000 entries near the command cap would otherwise be 640 MiB); the client goes on from
+/// the next index.
+pub const MAX_LOG_PAGE_BYTES: usize = 8 << 20;
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(root))
@@ -66,10 +71,25 @@ async fn log(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let from = query_u64(&q, "from", 1)?;
     let limit = (query_u64(&q, "limit", 100)? as usize).min(MAX_LOG_LIMIT);
-    let entries = s.node.log_entries(from, limit)?;
+    // Read in chunks, so that a byte-full page never holds more of the log in memory.
+    let mut page = Vec::new();
+    let (mut next, mut bytes) = (from, 0usize);
+    while page.len() < limit && bytes < MAX_LOG_PAGE_BYTES {
+        let chunk = s.node.log_entries(next, (limit - page.len()).min(100))?;
+        let Some(last) = chunk.last() else { break };
+        next = last.log_id.index + 1;
+        for e in &chunk {
+            let v = view::entry_json(e);
+            bytes += v.to_string().len();
+            page.push(v);
+            if bytes >= MAX_LOG_PAGE_BYTES {
+                break;
+            }
+        }
+    }
     let m = s.node.raft.metrics().borrow().clone();
     Ok(Json(json!({
-        "entries": entries.iter().map(view::entry_json).collect::<Vec<_>>(),
+        "entries": page,
         "first_index": m.purged.map(|p| p.index + 1).unwrap_or(1),
         "last_index": m.last_log_index.unwrap_or(0),
     })))

@@ -2,6 +2,7 @@
 //! `{"error_code": <HTTP status>, "message": "..."}`, 409 when no leader is known.
 //! Extra endpoints live under `/cluster/*`.
 
+pub mod auth;
 pub mod cluster;
 pub mod connectors;
 pub mod openapi;
@@ -20,6 +21,10 @@ use serde_json::json;
 
 /// Largest REST request body.
 pub const MAX_REST_BODY: usize = 1 << 20;
+
+/// Most REST requests handled at once; beyond it a request gets 503 at once. RPC has a bound
+/// of its own (`raftconnect_raft::rpc::MAX_RPC_IN_FLIGHT`), so REST cannot starve Raft.
+pub const MAX_REST_IN_FLIGHT: usize = 256;
 
 /// Kafka Connect's message when a request needs the leader and none is known.
 pub const NO_LEADER_MESSAGE: &str =
@@ -126,12 +131,14 @@ async fn reject_oversized(req: axum::extract::Request, next: axum::middleware::N
     }
 }
 
-/// The whole REST + RPC router of a node.
+/// The whole REST + RPC router of a node. With `auth`, the REST routes (not the RPC ones, which
+/// the cluster secret authenticates) need a REST user (see [`auth`]).
 pub fn router(
     node: Arc<RaftNode>,
     logs: Arc<crate::logging::LogControl>,
     worker: Arc<crate::worker::WorkerStats>,
     kafka_cluster_id: Arc<std::sync::OnceLock<String>>,
+    auth: Option<Arc<auth::RestAuth>>,
 ) -> axum::Router {
     let state = AppState { node: node.clone(), logs, worker, kafka_cluster_id };
     // The server runs on the Raft runtime (so heartbeats and votes are answered however busy
@@ -143,14 +150,32 @@ pub fn router(
         .route("/openapi.json", axum::routing::get(|| async { axum::Json(openapi::document()) }))
         .with_state(state)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_REST_BODY))
-        .layer(axum::middleware::from_fn(reject_oversized))
+        .layer(axum::middleware::from_fn(reject_oversized));
+    // Credentials are checked before anything else looks at the request (the body limit
+    // included), on the REST runtime (argon2 verifications go to its blocking pool).
+    let rest = match auth {
+        Some(auth) => rest.layer(axum::middleware::from_fn_with_state(auth, auth::require_user)),
+        None => rest,
+    };
+    let in_flight = Arc::new(tokio::sync::Semaphore::new(MAX_REST_IN_FLIGHT));
+    let rest = rest
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::INTERNAL_SERVER_ERROR,
             Duration::from_secs(90),
         ))
         .layer(axum::middleware::from_fn(move |req: axum::extract::Request, next: axum::middleware::Next| {
             let app_runtime = app_runtime.clone();
+            let in_flight = in_flight.clone();
             async move {
+                let Ok(_permit) = in_flight.try_acquire_owned() else {
+                    return ApiError::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        format!(
+                            "Too many requests in flight on this node (at most {MAX_REST_IN_FLIGHT}); retry shortly"
+                        ),
+                    )
+                    .into_response();
+                };
                 match app_runtime.spawn(next.run(req)).await {
                     Ok(resp) => resp,
                     Err(e) => {

@@ -30,13 +30,14 @@ fn is_provider_reference(v: &str) -> bool {
     v.starts_with("${") && v.ends_with('}')
 }
 
-/// Replace, anywhere in `v`, string values of secret-looking keys with [`HIDDEN`].
+/// Replace, anywhere in `v`, string values of secret-looking keys with [`HIDDEN`], and every
+/// node's incarnation (the proof a restarted data directory gives of being the same member).
 pub fn redact(v: &mut Value) {
     match v {
         Value::Object(map) => {
             for (k, val) in map.iter_mut() {
                 match val {
-                    Value::String(s) if is_secret_key(k) && !is_provider_reference(s) => {
+                    Value::String(s) if (is_secret_key(k) && !is_provider_reference(s)) || k == "incarnation" => {
                         *val = Value::String(HIDDEN.to_string());
                     }
                     other => redact(other),

@@ -70,6 +70,68 @@ impl Broker {
         Ok(b)
     }
 
+    /// A broker with extra `broker` arguments (TLS `--cert`/`--key`, `--authentication`, a
+    /// `--storage-engine`; memory unless one is given), on `port` if given (a restart on the
+    /// same storage), else on a free one.
+    pub fn start_with(dir: &Path, port: Option<u16>, args: &[String]) -> anyhow::Result<Self> {
+        let bin = binary()?;
+        let port = port.unwrap_or_else(free_port);
+        let url = format!("tcp://127.0.0.1:{port}");
+        let log = dir.join(format!("broker-{port}.log"));
+        let out = std::fs::OpenOptions::new().create(true).append(true).open(&log)?;
+        let mut cmd = Command::new(&bin);
+        cmd.args(["broker", "--listener-url", &url, "--advertised-listener-url", &url]).args(args);
+        if !args.iter().any(|a| a == "--storage-engine") {
+            cmd.args(["--storage-engine", "memory://nisshi/"]);
+        }
+        let child = cmd
+            .stdin(Stdio::null())
+            .stdout(out.try_clone()?)
+            .stderr(out)
+            .spawn()
+            .with_context(|| format!("spawn {}", bin.display()))?;
+        let mut b = Broker { child, port, bin, log };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Ok(Some(status)) = b.child.try_wait() {
+                bail!("broker exited ({status}): {}", std::fs::read_to_string(&b.log).unwrap_or_default());
+            }
+            if Instant::now() > deadline {
+                bail!("broker did not listen on {port}: {}", std::fs::read_to_string(&b.log).unwrap_or_default());
+            }
+            // Polling a port until the broker listens; the state waited on is the open port.
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        Ok(b)
+    }
+
+    /// SIGTERM and wait for the exit (a `sqlite://` broker's data survives it).
+    pub fn stop(&mut self) {
+        unsafe {
+            libc::kill(self.child.id() as i32, libc::SIGTERM);
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !matches!(self.child.try_wait(), Ok(Some(_))) {
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                return;
+            }
+            // Polling a child process for exit; the state waited on is its exit.
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Run a `nisshi` subcommand (`user create …`, `topic create …`) and return its output.
+    pub fn cli(&self, args: &[&str]) -> anyhow::Result<String> {
+        let out = Command::new(&self.bin).args(args).output()?;
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        if !out.status.success() {
+            bail!("nisshi {}: {text}", args.join(" "));
+        }
+        Ok(text)
+    }
+
     pub fn bootstrap(&self) -> String {
         format!("127.0.0.1:{}", self.port)
     }

@@ -41,11 +41,13 @@ pub struct NodeProc {
     pub host: String,
     /// The network namespace it runs in (`ip netns exec`), if any.
     pub netns: Option<String>,
+    /// `http`, or `https` for a node given a TLS certificate.
+    pub scheme: &'static str,
 }
 
 impl NodeProc {
     pub fn new(id: u64, port: u16, data_dir: PathBuf, log_path: PathBuf) -> Self {
-        Self { id, port, data_dir, log_path, child: None, host: "127.0.0.1".into(), netns: None }
+        Self { id, port, data_dir, log_path, child: None, host: "127.0.0.1".into(), netns: None, scheme: "http" }
     }
 
     /// Kafka Connect's `worker_id` of the node: its advertised `host:port`.
@@ -71,7 +73,7 @@ impl NodeProc {
     }
 
     pub fn url(&self) -> String {
-        format!("http://{}:{}", self.host, self.port)
+        format!("{}://{}:{}", self.scheme, self.host, self.port)
     }
 
     /// Start (or restart) the node process with extra flags (`--bootstrap`, `--join URL`, …).
@@ -149,15 +151,29 @@ pub struct Cluster {
     pub http: reqwest::Client,
     /// Extra flags given to every node.
     pub flags: Vec<String>,
+    /// The cluster secret file every node is given (made by `raftconnect secret generate`).
+    pub secret: Option<PathBuf>,
 }
 
 impl Cluster {
+    /// A cluster whose nodes authenticate their RPCs with a cluster secret, as a real one does.
     pub fn new(flags: &[&str]) -> Self {
+        let mut c = Self::without_secret(flags);
+        let path = c.dir.path().join("cluster.secret");
+        cli(&["secret", "generate", "--out", path.to_str().expect("utf-8 path")]).expect("raftconnect secret generate");
+        c.flags.extend(["--cluster-secret-file".to_string(), path.display().to_string()]);
+        c.secret = Some(path);
+        c
+    }
+
+    /// A loopback cluster without a cluster secret (RPC unauthenticated).
+    pub fn without_secret(flags: &[&str]) -> Self {
         Self {
             dir: tempfile::tempdir().expect("tempdir"),
             nodes: BTreeMap::new(),
             http: reqwest::Client::builder().timeout(Duration::from_secs(15)).build().expect("http client"),
             flags: flags.iter().map(|s| s.to_string()).collect(),
+            secret: None,
         }
     }
 
