@@ -83,7 +83,8 @@ async fn scenario(c: &mut Cluster) -> Result<()> {
     ensure!(!state.text.contains(SECRET), "the secret is in the state: {}", state.text);
 
     // The task resolves its own config when it starts: its stored `mock_mode` is the
-    // placeholder, and the value the task sees (`task-failure`) makes it fail.
+    // placeholder, and only the value the task sees (`task-failure`) makes it fail. A value a
+    // provider resolved counts as a secret: the failure trace shows it hidden.
     let mode = format!("${{file:{}:mode}}", file.display());
     create(c, "resolved", json!({ "connector.class": MOCK, "tasks.max": "1", "mock_mode": mode, "delay_ms": "0" }))
         .await?;
@@ -93,7 +94,7 @@ async fn scenario(c: &mut Cluster) -> Result<()> {
         })
         .await?;
     let trace = r.body["tasks"][0]["trace"].as_str().unwrap_or("");
-    ensure!(trace.contains("mock_mode=task-failure"), "the task saw the resolved mock_mode: {trace}");
+    ensure!(trace.contains("Mock task failed (mock_mode=[hidden])"), "the task saw the resolved mock_mode: {trace}");
     let r = c.get_reply(&format!("{base}/connectors/resolved/tasks")).await?;
     ensure!(r.body[0]["config"]["mock_mode"] == json!(mode), "task config keeps the placeholder: {}", r.text);
 
