@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use raftconnect::coordinator::{classify, plan_input, NodeClass, NodeView, PlanInput, PlanSettings};
+use raftconnect::control::planner::{classify, plan_input, NodeClass, NodeView, PlanInput, PlanSettings};
 use raftconnect_storage::model::{ConnectorRecord, DirtyKeys, TargetState, TaskConfigs};
 use raftconnect_storage::{Command, State};
 

@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use raftconnect::coordinator::PlanSettings;
+use raftconnect::control::planner::PlanSettings;
 use raftconnect::logging::LogControl;
-use raftconnect::server::{self, NodeOptions, RuntimeSettings};
+use raftconnect::node::server::{self, NodeOptions, RuntimeSettings};
 use raftconnect::worker::{RestartPolicy, WorkerSettings};
 use raftconnect_raft::RaftSettings;
 
@@ -197,7 +197,7 @@ impl NodeArgs {
             None => None,
         };
         let ca_pem = match &self.tls_ca {
-            Some(path) => Some(Arc::new(raftconnect::serve::ca_bundle(path)?)),
+            Some(path) => Some(Arc::new(raftconnect::node::serve::ca_bundle(path)?)),
             None => None,
         };
         let users_file =
@@ -212,7 +212,7 @@ impl NodeArgs {
             (None, None) => None,
         };
         let tls = match (&self.tls_cert, &self.tls_key) {
-            (Some(cert), Some(key)) => Some(server::ServerTls(raftconnect::serve::server_tls(cert, key)?)),
+            (Some(cert), Some(key)) => Some(server::ServerTls(raftconnect::node::serve::server_tls(cert, key)?)),
             _ => None,
         };
         let worker_config = raftconnect::config::WorkerConfig::from_props(&props)?;
@@ -258,7 +258,7 @@ impl NodeArgs {
             tls,
             insecure: self.insecure,
             rest_auth,
-            serve_limits: raftconnect::serve::ServeLimits {
+            serve_limits: raftconnect::node::serve::ServeLimits {
                 max_connections: self.max_connections.max(16),
                 ..Default::default()
             },

@@ -16,16 +16,102 @@ use std::time::{Duration, Instant};
 use raftconnect_storage::model::ConfigMap;
 use serde_json::json;
 
-use super::{
-    now_ms, ConnectError, ConnectorInstance, Lifecycle, SourceOffset, SourcePartition, SourceRecord, SourceTask,
-    SourceTaskContext, Task,
-};
 use crate::data::{Schema, Value};
+use crate::plugin::api::{
+    now_ms, ConnectError, ConnectorInstance, Lifecycle, SourceOffset, SourcePartition, SourceRecord, SourceTask,
+    SourceTaskContext, Task, TaskKind,
+};
+use crate::plugin::config_def::{key, Check, Config, ConfigKey, ConfigType, DefaultValue, Importance};
+use crate::plugin::registry::{ConnectorRuntime, Factory, Plugin, PluginType, OWN_VERSION};
 
 /// Largest `record.size` (bytes of a value).
 pub const MAX_RECORD_SIZE: usize = 16 << 20;
 /// Largest `batch.size` (records per poll).
 pub const MAX_BATCH: usize = 100_000;
+/// Datagen's keys, with the bounds its task relies on.
+pub const KEYS: &[ConfigKey] = &[
+    key(
+        "topic",
+        ConfigType::String,
+        DefaultValue::Required,
+        Check::NonEmpty,
+        Importance::High,
+        None,
+        -1,
+        "topic",
+        "The topic to publish data to",
+    ),
+    key(
+        "rate",
+        ConfigType::Long,
+        DefaultValue::Value("0"),
+        Check::AtLeast(0),
+        Importance::High,
+        None,
+        -1,
+        "rate",
+        "Records per second per task; 0 produces as fast as the producer takes them",
+    ),
+    key(
+        "record.size",
+        ConfigType::Int,
+        DefaultValue::Value("100"),
+        Check::Between(0, MAX_RECORD_SIZE as i64),
+        Importance::Medium,
+        None,
+        -1,
+        "record.size",
+        "Value size in bytes",
+    ),
+    key(
+        "key.space",
+        ConfigType::Long,
+        DefaultValue::Value("0"),
+        Check::AtLeast(0),
+        Importance::Medium,
+        None,
+        -1,
+        "key.space",
+        "Number of distinct keys; 0 sends records without a key",
+    ),
+    key(
+        "max.records",
+        ConfigType::Long,
+        DefaultValue::Value("-1"),
+        Check::None,
+        Importance::Medium,
+        None,
+        -1,
+        "max.records",
+        "Records per task before it goes idle; -1 for no limit",
+    ),
+    key(
+        "batch.size",
+        ConfigType::Int,
+        DefaultValue::Value("10000"),
+        Check::Between(1, MAX_BATCH as i64),
+        Importance::Low,
+        None,
+        -1,
+        "batch.size",
+        "Records per poll (fewer when they would exceed 16 MiB of values)",
+    ),
+];
+
+pub const SOURCE: Plugin = Plugin {
+    class: "org.raftconnect.tools.DatagenSourceConnector",
+    aliases: &["Datagen", "DatagenSource", "DatagenSourceConnector"],
+    ty: PluginType::Source,
+    version: OWN_VERSION,
+    config: KEYS,
+    factory: Factory::Connector(ConnectorRuntime {
+        connector,
+        task,
+        task_class: "org.raftconnect.tools.DatagenSourceTask",
+        kind: TaskKind::Source,
+    }),
+};
+
 /// Value bytes one poll generates at most: `record.size` × `batch.size` may be far more.
 const POLL_BYTES: usize = 16 << 20;
 
@@ -36,15 +122,13 @@ pub struct Datagen {
 
 impl ConnectorInstance for Datagen {
     fn start(&mut self, config: &ConfigMap) -> Result<(), ConnectError> {
-        if config.get("topic").map(|t| t.trim().is_empty()).unwrap_or(true) {
-            return Err(ConnectError::new("Missing required configuration \"topic\" which has no default value."));
-        }
+        Config::new(KEYS, config).string("topic")?;
         self.config = config.clone();
         Ok(())
     }
 
     fn task_configs(&mut self, max_tasks: usize) -> Result<Vec<ConfigMap>, ConnectError> {
-        Ok(super::numbered_task_configs(&self.config, max_tasks, "task.id"))
+        Ok(crate::plugin::api::numbered_task_configs(&self.config, max_tasks, "task.id"))
     }
 }
 
@@ -82,30 +166,22 @@ impl Default for DatagenTask {
     }
 }
 
-fn num<T: std::str::FromStr>(config: &ConfigMap, key: &str, default: T) -> Result<T, ConnectError> {
-    match config.get(key) {
-        None => Ok(default),
-        Some(v) => v
-            .trim()
-            .parse()
-            .map_err(|_| ConnectError::new(format!("Invalid value {v} for configuration {key}: Not a number"))),
-    }
-}
-
 impl SourceTask for DatagenTask {
     fn start(&mut self, context: SourceTaskContext, config: &ConfigMap) -> Result<(), ConnectError> {
-        self.topic = Arc::from(config.get("topic").map(|t| t.trim()).unwrap_or_default());
-        let task: u32 = num(config, "task.id", context.task)?;
-        self.rate = num(config, "rate", 0)?;
-        self.size = num(config, "record.size", 100)?;
-        self.key_space = num(config, "key.space", 0)?;
-        let max: i64 = num(config, "max.records", -1)?;
-        self.max = u64::try_from(max).ok();
-        // Bounded at validation; a config stored before the bounds is clamped here.
-        self.batch = num(config, "batch.size", 10_000usize)?.clamp(1, MAX_BATCH);
-        self.size = self.size.min(MAX_RECORD_SIZE);
+        let declared = Config::new(KEYS, config);
+        self.topic = Arc::from(declared.string("topic")?.unwrap_or_default());
+        // The task number the connector gave this task config (the context's when absent).
+        let task: u32 = match config.get("task.id") {
+            None => context.task,
+            Some(v) => v.trim().parse().map_err(|_| ConnectError::new(format!("Invalid task.id {v}")))?,
+        };
+        self.rate = declared.count("rate")? as u64;
+        self.size = declared.count("record.size")?;
+        self.key_space = declared.count("key.space")? as u64;
+        self.max = u64::try_from(declared.long("max.records")?).ok();
+        self.batch = declared.count("batch.size")?;
         let partition = json!({ "task": task });
-        self.partition = super::source_partition(&partition);
+        self.partition = crate::plugin::api::source_partition(&partition);
         self.next = match context.offset(&partition).as_ref().and_then(|o| o.get("seq")) {
             Some(v) => v.as_u64().ok_or_else(|| ConnectError::new(format!("Invalid seq offset: {v}")))? + 1,
             None => 0,

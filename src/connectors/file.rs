@@ -17,11 +17,13 @@ use std::time::Duration;
 
 use raftconnect_storage::model::ConfigMap;
 
-use super::{
-    ConnectError, ConnectorInstance, Lifecycle, SinkRecord, SinkTask, SourceOffset, SourcePartition, SourceRecord,
-    SourceTask, SourceTaskContext, Task,
-};
 use crate::data::{Schema, Value};
+use crate::plugin::api::{
+    ConnectError, ConnectorInstance, Lifecycle, SinkRecord, SinkTask, SourceOffset, SourcePartition, SourceRecord,
+    SourceTask, SourceTaskContext, Task, TaskKind,
+};
+use crate::plugin::config_def::{key, Check, Config, ConfigKey, ConfigType, DefaultValue, Importance};
+use crate::plugin::registry::{ConnectorRuntime, Factory, Plugin, PluginType, KAFKA_VERSION};
 
 /// How long a poll waits when there is no data (Kafka Connect waits 1 s; shorter keeps stops
 /// prompt).
@@ -37,6 +39,84 @@ const POLL_BYTES: usize = 8 << 20;
 /// Within a batch, the sink writes its buffer out once it holds this much.
 const SINK_BUFFER: usize = 256 * 1024;
 
+/// `FileStreamSourceConnector.CONFIG_DEF`.
+pub const SOURCE_KEYS: &[ConfigKey] = &[
+    key(
+        "file",
+        ConfigType::String,
+        DefaultValue::Null,
+        Check::None,
+        Importance::High,
+        None,
+        -1,
+        "file",
+        "Source filename. If not specified, the standard input will be used",
+    ),
+    key(
+        "topic",
+        ConfigType::List,
+        DefaultValue::Required,
+        Check::NonEmpty,
+        Importance::High,
+        None,
+        -1,
+        "topic",
+        "The topic to publish data to",
+    ),
+    key(
+        "batch.size",
+        ConfigType::Int,
+        DefaultValue::Value("2000"),
+        Check::None,
+        Importance::Low,
+        None,
+        -1,
+        "batch.size",
+        "The maximum number of records the source task can read from the file each time it is polled",
+    ),
+];
+
+/// `FileStreamSinkConnector.CONFIG_DEF`.
+pub const SINK_KEYS: &[ConfigKey] = &[key(
+    "file",
+    ConfigType::String,
+    DefaultValue::Null,
+    Check::None,
+    Importance::High,
+    None,
+    -1,
+    "file",
+    "Destination filename. If not specified, the standard output will be used",
+)];
+
+pub const SINK: Plugin = Plugin {
+    class: "org.apache.kafka.connect.file.FileStreamSinkConnector",
+    aliases: &["FileStreamSink", "FileStreamSinkConnector"],
+    ty: PluginType::Sink,
+    version: KAFKA_VERSION,
+    config: SINK_KEYS,
+    factory: Factory::Connector(ConnectorRuntime {
+        connector: sink,
+        task: sink_task,
+        task_class: "org.apache.kafka.connect.file.FileStreamSinkTask",
+        kind: TaskKind::Sink,
+    }),
+};
+
+pub const SOURCE: Plugin = Plugin {
+    class: "org.apache.kafka.connect.file.FileStreamSourceConnector",
+    aliases: &["FileStreamSource", "FileStreamSourceConnector"],
+    ty: PluginType::Source,
+    version: KAFKA_VERSION,
+    config: SOURCE_KEYS,
+    factory: Factory::Connector(ConnectorRuntime {
+        connector: source,
+        task: source_task,
+        task_class: "org.apache.kafka.connect.file.FileStreamSourceTask",
+        kind: TaskKind::Source,
+    }),
+};
+
 #[derive(Default)]
 pub struct FileSource {
     config: ConfigMap,
@@ -44,10 +124,7 @@ pub struct FileSource {
 
 impl ConnectorInstance for FileSource {
     fn start(&mut self, config: &ConfigMap) -> Result<(), ConnectError> {
-        let topics: Vec<&str> = config
-            .get("topic")
-            .map(|t| t.split(',').map(str::trim).filter(|t| !t.is_empty()).collect())
-            .unwrap_or_default();
+        let topics = Config::new(SOURCE_KEYS, config).list("topic")?;
         if topics.len() != 1 {
             return Err(ConnectError::new(
                 "'topic' in FileStreamSourceConnector configuration requires definition of a single topic",
@@ -65,9 +142,9 @@ impl ConnectorInstance for FileSource {
                 task.insert(key.to_string(), v.clone());
             }
         }
-        // As Kafka Connect: the batch size is always passed on, 2000 by default.
-        let batch = self.config.get("batch.size").cloned().unwrap_or_else(|| "2000".to_string());
-        task.insert("batch.size".to_string(), batch);
+        // As Kafka Connect: the batch size is always passed on, its default if not given.
+        let batch = Config::new(SOURCE_KEYS, &self.config).int("batch.size")?;
+        task.insert("batch.size".to_string(), batch.to_string());
         Ok(vec![task])
     }
 }
@@ -201,21 +278,17 @@ impl FileSourceTask {
 
 impl SourceTask for FileSourceTask {
     fn start(&mut self, context: SourceTaskContext, config: &ConfigMap) -> Result<(), ConnectError> {
-        self.file = config.get("file").filter(|f| !f.is_empty()).cloned();
+        let declared = Config::new(SOURCE_KEYS, config);
+        self.file = declared.non_blank("file")?;
         let topic = config.get("topic").map(|t| t.trim()).unwrap_or_default();
         if topic.is_empty() {
             return Err(ConnectError::new("FileStreamSourceTask config missing topic setting"));
         }
         self.topic = Arc::from(topic);
-        self.batch_size = config
-            .get("batch.size")
-            .map(|b| b.trim().parse::<usize>())
-            .transpose()
-            .map_err(|_| ConnectError::new("Invalid value for batch.size: must be a positive integer"))?
-            .unwrap_or(2000)
-            .max(1);
+        // Kafka's task reads nothing for a batch size below 1; this one reads one line.
+        self.batch_size = usize::try_from(declared.int("batch.size")?).unwrap_or(0).max(1);
         let partition = serde_json::json!({ "filename": self.file });
-        self.partition = super::source_partition(&partition);
+        self.partition = crate::plugin::api::source_partition(&partition);
         if self.file.is_some() {
             let stored = context.offset(&partition);
             let position = match stored.as_ref().and_then(|o| o.get("position")) {
@@ -235,7 +308,7 @@ impl SourceTask for FileSourceTask {
             return Ok(Vec::new());
         }
         let mut records = Vec::new();
-        let now = super::now_ms();
+        let now = crate::plugin::api::now_ms();
         let mut read = 0usize;
         loop {
             while records.len() < self.batch_size {
@@ -340,7 +413,7 @@ impl FileSinkTask {
 
 impl SinkTask for FileSinkTask {
     fn start(&mut self, config: &ConfigMap) -> Result<(), ConnectError> {
-        self.file = config.get("file").filter(|f| !f.is_empty()).cloned();
+        self.file = Config::new(SINK_KEYS, config).non_blank("file")?;
         if let Some(path) = &self.file {
             let f = std::fs::OpenOptions::new().create(true).append(true).open(path).map_err(|e| {
                 ConnectError::new(format!("Couldn't find or create file '{path}' for FileStreamSinkTask: {e}"))

@@ -5,7 +5,22 @@
 
 use raftconnect_storage::model::ConfigMap;
 
-use super::{ConnectError, ConnectorInstance, Lifecycle, TaskInstance};
+use crate::plugin::api::{ConnectError, ConnectorInstance, Lifecycle, Task, TaskInstance, TaskKind};
+use crate::plugin::registry::{ConnectorRuntime, Factory, Plugin, PluginType, OWN_VERSION};
+
+pub const SOURCE: Plugin = Plugin {
+    class: "org.raftconnect.tools.IdleSourceConnector",
+    aliases: &["Idle", "IdleSource", "IdleSourceConnector"],
+    ty: PluginType::Source,
+    version: OWN_VERSION,
+    config: &[],
+    factory: Factory::Connector(ConnectorRuntime {
+        connector: connector,
+        task: task,
+        task_class: "org.raftconnect.tools.IdleSourceTask",
+        kind: TaskKind::Inert,
+    }),
+};
 
 #[derive(Default)]
 pub struct IdleConnector {
@@ -19,7 +34,7 @@ impl ConnectorInstance for IdleConnector {
     }
 
     fn task_configs(&mut self, max_tasks: usize) -> Result<Vec<ConfigMap>, ConnectError> {
-        Ok(super::numbered_task_configs(&self.config, max_tasks, "task.id"))
+        Ok(crate::plugin::api::numbered_task_configs(&self.config, max_tasks, "task.id"))
     }
 }
 
@@ -40,8 +55,8 @@ pub fn connector() -> Box<dyn ConnectorInstance> {
     Box::<IdleConnector>::default()
 }
 
-pub fn task() -> super::Task {
-    super::Task::Control(Box::<IdleTask>::default())
+pub fn task() -> Task {
+    Task::Inert(Box::<IdleTask>::default())
 }
 
 #[cfg(test)]

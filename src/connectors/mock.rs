@@ -8,12 +8,70 @@ use std::time::{Duration, Instant};
 
 use raftconnect_storage::model::ConfigMap;
 
-use super::{ConnectError, ConnectorInstance, Lifecycle, TaskInstance};
+use crate::plugin::api::{ConnectError, ConnectorInstance, Lifecycle, Task, TaskInstance, TaskKind};
+use crate::plugin::config_def::{key, Check, Config, ConfigKey, ConfigType, DefaultValue, Importance};
+use crate::plugin::registry::{ConnectorRuntime, Factory, Plugin, PluginType, KAFKA_VERSION};
 
-pub const DEFAULT_DELAY_MS: u64 = 15_000;
+/// The Mock connectors' keys.
+pub const KEYS: &[ConfigKey] = &[
+    key(
+        "mock_mode",
+        ConfigType::String,
+        DefaultValue::Value(""),
+        Check::OneOf(&["", "none", "connector-failure", "task-failure", "connector-block"]),
+        Importance::High,
+        None,
+        -1,
+        "mock_mode",
+        "connector-failure: the connector fails after delay_ms; task-failure: its task fails after delay_ms",
+    ),
+    key(
+        "delay_ms",
+        ConfigType::Long,
+        DefaultValue::Value("15000"),
+        Check::None,
+        Importance::High,
+        None,
+        -1,
+        "delay_ms",
+        "Milliseconds before the failure of mock_mode",
+    ),
+];
 
-fn delay(config: &ConfigMap) -> Duration {
-    Duration::from_millis(config.get("delay_ms").and_then(|v| v.trim().parse().ok()).unwrap_or(DEFAULT_DELAY_MS))
+pub const SOURCE: Plugin = Plugin {
+    class: "org.apache.kafka.connect.tools.MockSourceConnector",
+    aliases: &["MockSource", "MockSourceConnector"],
+    ty: PluginType::Source,
+    version: KAFKA_VERSION,
+    config: KEYS,
+    factory: Factory::Connector(ConnectorRuntime {
+        connector: connector,
+        task: task,
+        task_class: "org.apache.kafka.connect.tools.MockSourceTask",
+        kind: TaskKind::Inert,
+    }),
+};
+
+pub const SINK: Plugin = Plugin {
+    class: "org.apache.kafka.connect.tools.MockSinkConnector",
+    aliases: &["MockSink", "MockSinkConnector"],
+    ty: PluginType::Sink,
+    version: KAFKA_VERSION,
+    config: KEYS,
+    factory: Factory::Connector(ConnectorRuntime {
+        connector: connector,
+        task: task,
+        task_class: "org.apache.kafka.connect.tools.MockSinkTask",
+        kind: TaskKind::Inert,
+    }),
+};
+
+/// `mock_mode` and `delay_ms` as declared.
+fn mode_and_delay(config: &ConfigMap) -> Result<(String, Duration), ConnectError> {
+    let declared = Config::new(KEYS, config);
+    let mode = declared.string("mock_mode")?.unwrap_or_default();
+    let delay = Duration::from_millis(u64::try_from(declared.long("delay_ms")?).unwrap_or(0));
+    Ok((mode, delay))
 }
 
 #[derive(Default)]
@@ -24,15 +82,16 @@ pub struct MockConnector {
 
 impl ConnectorInstance for MockConnector {
     fn start(&mut self, config: &ConfigMap) -> Result<(), ConnectError> {
-        if config.get("mock_mode").map(String::as_str) == Some("connector-block") {
+        let (mode, delay) = mode_and_delay(config)?;
+        if mode == "connector-block" {
             // Blocks its (blocking-pool) thread for good, as a hung plugin would.
             loop {
                 std::thread::sleep(Duration::from_secs(3600));
             }
         }
         self.config = config.clone();
-        if config.get("mock_mode").map(String::as_str) == Some("connector-failure") {
-            self.fail_at = Some(Instant::now() + delay(config));
+        if mode == "connector-failure" {
+            self.fail_at = Some(Instant::now() + delay);
         }
         Ok(())
     }
@@ -64,8 +123,9 @@ pub struct MockTask {
 
 impl TaskInstance for MockTask {
     fn start(&mut self, config: &ConfigMap) -> Result<(), ConnectError> {
-        if config.get("mock_mode").map(String::as_str) == Some("task-failure") {
-            self.fail_at = Some(Instant::now() + delay(config));
+        let (mode, delay) = mode_and_delay(config)?;
+        if mode == "task-failure" {
+            self.fail_at = Some(Instant::now() + delay);
         }
         Ok(())
     }
@@ -88,6 +148,6 @@ pub fn connector() -> Box<dyn ConnectorInstance> {
     Box::<MockConnector>::default()
 }
 
-pub fn task() -> super::Task {
-    super::Task::Control(Box::<MockTask>::default())
+pub fn task() -> Task {
+    Task::Inert(Box::<MockTask>::default())
 }

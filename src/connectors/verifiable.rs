@@ -20,11 +20,94 @@ use std::time::{Duration, Instant};
 use raftconnect_storage::model::ConfigMap;
 use serde_json::json;
 
-use super::{
-    now_ms, ConnectError, ConnectorInstance, Lifecycle, SinkRecord, SinkTask, SourceOffset, SourcePartition,
-    SourceRecord, SourceTask, SourceTaskContext, Task,
-};
 use crate::data::{Field, Schema, Value};
+use crate::plugin::api::{
+    now_ms, ConnectError, ConnectorInstance, Lifecycle, SinkRecord, SinkTask, SourceOffset, SourcePartition,
+    SourceRecord, SourceTask, SourceTaskContext, Task, TaskKind,
+};
+use crate::plugin::config_def::{key, Check, Config, ConfigKey, ConfigType, DefaultValue, Importance};
+use crate::plugin::registry::{ConnectorRuntime, Factory, Plugin, PluginType, KAFKA_VERSION};
+
+const OUTPUT_FILE_KEY: ConfigKey = key(
+    "output.file",
+    ConfigType::String,
+    DefaultValue::Null,
+    Check::None,
+    Importance::Low,
+    None,
+    -1,
+    "output.file",
+    "(raftconnect) Append the JSON lines to this file instead of printing them to standard output",
+);
+
+/// `VerifiableSourceConnector`'s keys.
+pub const SOURCE_KEYS: &[ConfigKey] = &[
+    key(
+        "topic",
+        ConfigType::String,
+        DefaultValue::Required,
+        Check::NonEmpty,
+        Importance::High,
+        None,
+        -1,
+        "topic",
+        "The topic to publish data to",
+    ),
+    key(
+        "throughput",
+        ConfigType::Long,
+        DefaultValue::Value("-1"),
+        Check::None,
+        Importance::High,
+        None,
+        -1,
+        "throughput",
+        "Records per second per task (negative: unthrottled)",
+    ),
+    key(
+        "complete.record.data",
+        ConfigType::Boolean,
+        DefaultValue::Value("false"),
+        Check::None,
+        Importance::Low,
+        None,
+        -1,
+        "complete.record.data",
+        "Send the whole record data (a struct) instead of the seqno alone",
+    ),
+    OUTPUT_FILE_KEY,
+];
+
+/// `VerifiableSinkConnector`'s keys.
+pub const SINK_KEYS: &[ConfigKey] = &[OUTPUT_FILE_KEY];
+
+pub const SINK: Plugin = Plugin {
+    class: "org.apache.kafka.connect.tools.VerifiableSinkConnector",
+    aliases: &["VerifiableSink", "VerifiableSinkConnector"],
+    ty: PluginType::Sink,
+    version: KAFKA_VERSION,
+    config: SINK_KEYS,
+    factory: Factory::Connector(ConnectorRuntime {
+        connector: connector,
+        task: sink_task,
+        task_class: "org.apache.kafka.connect.tools.VerifiableSinkTask",
+        kind: TaskKind::Sink,
+    }),
+};
+
+pub const SOURCE: Plugin = Plugin {
+    class: "org.apache.kafka.connect.tools.VerifiableSourceConnector",
+    aliases: &["VerifiableSource", "VerifiableSourceConnector"],
+    ty: PluginType::Source,
+    version: KAFKA_VERSION,
+    config: SOURCE_KEYS,
+    factory: Factory::Connector(ConnectorRuntime {
+        connector: connector,
+        task: source_task,
+        task_class: "org.apache.kafka.connect.tools.VerifiableSourceTask",
+        kind: TaskKind::Source,
+    }),
+};
 
 /// Where the JSON lines go.
 enum Output {
@@ -33,13 +116,13 @@ enum Output {
 }
 
 impl Output {
-    fn open(config: &ConfigMap) -> Result<Self, ConnectError> {
-        match config.get("output.file").filter(|f| !f.is_empty()) {
+    fn open(declared: Config<'_>) -> Result<Self, ConnectError> {
+        match declared.non_blank("output.file")? {
             None => Ok(Output::Stdout),
             Some(path) => std::fs::OpenOptions::new()
                 .create(true)
                 .append(true)
-                .open(path)
+                .open(&path)
                 .map(Output::File)
                 .map_err(|e| ConnectError::new(format!("Couldn't open output.file '{path}': {e}"))),
         }
@@ -71,7 +154,7 @@ impl ConnectorInstance for VerifiableConnector {
     }
 
     fn task_configs(&mut self, max_tasks: usize) -> Result<Vec<ConfigMap>, ConnectError> {
-        Ok(super::numbered_task_configs(&self.config, max_tasks, "id"))
+        Ok(crate::plugin::api::numbered_task_configs(&self.config, max_tasks, "id"))
     }
 }
 
@@ -125,24 +208,18 @@ impl SourceTask for VerifiableSourceTask {
     fn start(&mut self, context: SourceTaskContext, config: &ConfigMap) -> Result<(), ConnectError> {
         self.name = config.get("name").cloned().unwrap_or_else(|| context.connector.clone());
         self.id = task_id(config)?;
-        self.topic = Arc::from(config.get("topic").map(|t| t.trim()).filter(|t| !t.is_empty()).ok_or_else(|| {
-            ConnectError::new("Missing required configuration \"topic\" which has no default value.")
-        })?);
-        let throughput: f64 = config
-            .get("throughput")
-            .map(|t| t.trim().parse())
-            .transpose()
-            .map_err(|_| ConnectError::new("Invalid value for configuration throughput: Not a number of type LONG"))?
-            .unwrap_or(-1.0);
-        self.throughput = (throughput >= 0.0).then_some(throughput);
-        self.complete = config.get("complete.record.data").is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
+        let declared = Config::new(SOURCE_KEYS, config);
+        self.topic = Arc::from(declared.string("topic")?.unwrap_or_default());
+        let throughput = declared.long("throughput")?;
+        self.throughput = (throughput >= 0).then_some(throughput as f64);
+        self.complete = declared.boolean("complete.record.data")?;
         let partition = json!({ "id": self.id });
-        self.partition = super::source_partition(&partition);
+        self.partition = crate::plugin::api::source_partition(&partition);
         self.seqno = match context.offset(&partition).as_ref().and_then(|o| o.get("seqno")) {
             Some(v) => v.as_i64().ok_or_else(|| ConnectError::new(format!("Invalid seqno offset: {v}")))? + 1,
             None => 0,
         };
-        self.out = Output::open(config)?;
+        self.out = Output::open(declared)?;
         self.started = Instant::now();
         Ok(())
     }
@@ -232,8 +309,8 @@ impl Default for VerifiableSinkTask {
 
 /// A Connect value as the JSON Jackson would print for it: the schemaless JsonConverter's.
 fn to_json(v: &Value) -> serde_json::Value {
-    use crate::data::Converter;
-    let bytes = crate::data::json::JsonConverter::with_schemas(false).from_connect("", None, v);
+    use crate::convert::Converter;
+    let bytes = crate::convert::json::JsonConverter::with_schemas(false).from_connect("", None, v);
     bytes.ok().flatten().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or(serde_json::Value::Null)
 }
 
@@ -241,7 +318,7 @@ impl SinkTask for VerifiableSinkTask {
     fn start(&mut self, config: &ConfigMap) -> Result<(), ConnectError> {
         self.name = config.get("name").cloned().unwrap_or_default();
         self.id = task_id(config)?;
-        self.out = Output::open(config)?;
+        self.out = Output::open(Config::new(SINK_KEYS, config))?;
         Ok(())
     }
 

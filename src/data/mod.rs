@@ -1,23 +1,16 @@
-//! Kafka Connect's data model (`org.apache.kafka.connect.data`) and its converters.
+//! Kafka Connect's data model (`org.apache.kafka.connect.data`). Converters are in
+//! `crate::convert`.
 //!
 //! - [`Schema`], [`Field`], [`Type`], [`Value`], [`SchemaAndValue`]: the Connect data model.
 //!   Logical types (Timestamp, Date, Time, Decimal) are schemas with a `name`; their values stay in
 //!   their underlying representation: Timestamp = `Int64` millis, Date = `Int32` days since the
 //!   epoch, Time = `Int32` millis of the day, Decimal = `Bytes` (the unscaled value, big-endian
 //!   two's complement, as `BigInteger.toByteArray()`) with the scale in `parameters["scale"]`.
-//! - [`convert`]: the `Converter` / `HeaderConverter` traits, the factories and the simple
-//!   converters (String, ByteArray, the numeric ones, SimpleHeaderConverter).
-//! - [`json`]: JsonConverter, writing byte for byte what Kafka's Jackson-based converter writes.
-//! - `values`: `Values.convertToString` / `Values.parseString` (SimpleHeaderConverter).
-//! - `text`: Java's `toString` of numbers, `BigDecimal` text, ISO-8601 dates.
+//! - [`values`]: `Values.convertToString` / `Values.parseString` (SimpleHeaderConverter).
+//! - [`java_text`]: Java's `toString` of numbers, `BigDecimal` text, ISO-8601 dates, base64.
 
-#[macro_use]
-pub mod convert;
-pub mod json;
-mod text;
-mod values;
-
-pub use convert::{converter, header_converter, Converter, DataError, HeaderConverter};
+pub mod java_text;
+pub mod values;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -32,6 +25,20 @@ pub const TIME_LOGICAL_NAME: &str = "org.apache.kafka.connect.data.Time";
 pub const DECIMAL_LOGICAL_NAME: &str = "org.apache.kafka.connect.data.Decimal";
 /// `Decimal.SCALE_FIELD`.
 pub const DECIMAL_SCALE_PARAMETER: &str = "scale";
+
+/// Kafka Connect's `DataException` (and the converters' `ConfigException`s), with Kafka's message
+/// where it has one.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message}")]
+pub struct DataError {
+    pub message: String,
+}
+
+impl DataError {
+    pub fn new(message: impl Into<String>) -> DataError {
+        DataError { message: message.into() }
+    }
+}
 
 /// `Schema.Type`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -307,10 +314,10 @@ impl fmt::Display for Value {
             Value::Int16(n) => write!(f, "{n}"),
             Value::Int32(n) => write!(f, "{n}"),
             Value::Int64(n) => write!(f, "{n}"),
-            Value::Float32(x) => f.write_str(&text::java_float(*x)),
-            Value::Float64(x) => f.write_str(&text::java_double(*x)),
+            Value::Float32(x) => f.write_str(&java_text::java_float(*x)),
+            Value::Float64(x) => f.write_str(&java_text::java_double(*x)),
             Value::String(s) => f.write_str(s),
-            Value::Bytes(b) => f.write_str(&text::base64(b)),
+            Value::Bytes(b) => f.write_str(&java_text::base64(b)),
             Value::Array(items) => {
                 f.write_str("[")?;
                 for (i, v) in items.iter().enumerate() {

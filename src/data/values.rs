@@ -18,7 +18,7 @@
 //! `\\` inside quoted embedded strings are unescaped (Kafka keeps the backslash); nesting
 //! deeper than 100 levels is not parsed (STRING).
 
-use super::text;
+use super::java_text as text;
 use super::{
     Schema, SchemaAndValue, Type, Value, DATE_LOGICAL_NAME, DECIMAL_LOGICAL_NAME, TIMESTAMP_LOGICAL_NAME,
     TIME_LOGICAL_NAME,

@@ -361,7 +361,7 @@ pub fn check_worker_clients(props: &Props) -> Result<Props, ClientConfigError> {
 /// Config-provider placeholders are resolved in connector configs, where the unit runs; one in a
 /// worker client setting would reach the broker as it is.
 fn unresolved(prefix: &str, layer: &Props) -> Result<(), ClientConfigError> {
-    match layer.iter().find(|(_, v)| crate::providers::has_placeholder(v)) {
+    match layer.iter().find(|(_, v)| crate::config::providers::has_placeholder(v)) {
         Some((k, v)) => Err(ClientConfigError::invalid(
             &format!("{prefix}{k}"),
             v,
@@ -379,7 +379,7 @@ pub fn check_overrides(connector: &ConfigMap) -> Vec<ClientConfigError> {
         .iter()
         .filter_map(|prefix| {
             let layer = with_prefix(connector, prefix);
-            if layer.values().any(|v| crate::providers::has_placeholder(v)) {
+            if layer.values().any(|v| crate::config::providers::has_placeholder(v)) {
                 return None;
             }
             client_layer(prefix, &layer).err()

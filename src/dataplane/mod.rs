@@ -21,8 +21,8 @@ use std::sync::Arc;
 use raftconnect_storage::model::ConfigMap;
 
 use crate::config::{with_prefix, ConverterSpec, WorkerConfig};
-use crate::connectors::ConnectError;
-use crate::data::{Converter, HeaderConverter};
+use crate::convert::{Converter, HeaderConverter};
+use crate::plugin::api::ConnectError;
 use offsets::{OffsetCommitter, TaskKey};
 
 /// What every task on this node shares.
@@ -72,9 +72,9 @@ impl Converters {
         let h = spec(connector, "header.converter", &worker.header_converter);
         let err = |what: &str, e: crate::data::DataError| ConnectError::new(format!("Failed to create {what}: {e}"));
         Ok(Self {
-            key: crate::data::converter(&k.class, &k.config, true).map_err(|e| err("key converter", e))?,
-            value: crate::data::converter(&v.class, &v.config, false).map_err(|e| err("value converter", e))?,
-            header: crate::data::header_converter(&h.class, &h.config).map_err(|e| err("header converter", e))?,
+            key: crate::convert::converter(&k.class, &k.config, true).map_err(|e| err("key converter", e))?,
+            value: crate::convert::converter(&v.class, &v.config, false).map_err(|e| err("value converter", e))?,
+            header: crate::convert::header_converter(&h.class, &h.config).map_err(|e| err("header converter", e))?,
         })
     }
 }

@@ -16,7 +16,7 @@ use tokio::sync::{oneshot, watch};
 
 use super::kafka::{consumer_config, LogContext};
 use super::{tolerates_errors, Converters, TaskEnv};
-use crate::connectors::{ConnectError, SinkRecord, SinkTask};
+use crate::plugin::api::{ConnectError, SinkRecord, SinkTask};
 
 /// Records per `put` at most (Kafka's `max.poll.records`, 500 there).
 const DEFAULT_MAX_BATCH: usize = 2000;

@@ -15,8 +15,8 @@ use tokio::sync::oneshot;
 
 use super::kafka::{producer_config, AckContext, TaskProducer};
 use super::{tolerates_errors, Converters, TaskEnv};
-use crate::connectors::{ConnectError, SourceOffset, SourcePartition, SourceRecord, SourceTask, SourceTaskContext};
 use crate::data::Value;
+use crate::plugin::api::{ConnectError, SourceOffset, SourcePartition, SourceRecord, SourceTask, SourceTaskContext};
 
 /// Records sent and not yet acknowledged, per source partition, in send order.
 #[derive(Default)]

@@ -19,8 +19,8 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::{parse_json, ApiError, AppState};
-use crate::plugins;
-use crate::validation;
+use crate::plugin::registry;
+use crate::plugin::validation;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -78,7 +78,7 @@ fn task_count(state: &RState, name: &str) -> usize {
 /// `ConnectorInfo`.
 fn connector_info(state: &RState, name: &str, c: &ConnectorRecord) -> Value {
     let tasks: Vec<Value> = (0..task_count(state, name)).map(|t| json!({ "connector": name, "task": t })).collect();
-    json!({ "name": name, "config": c.config, "tasks": tasks, "type": plugins::connector_type(&c.config) })
+    json!({ "name": name, "config": c.config, "tasks": tasks, "type": registry::connector_type(&c.config) })
 }
 
 /// One unit's state entry; `trace` only when non-empty. A unit without a status record yet is
@@ -122,7 +122,7 @@ fn connector_state(state: &RState, name: &str, c: &ConnectorRecord) -> Value {
         "name": name,
         "connector": unit_state(state, &WorkUnit::Connector(name.to_string())),
         "tasks": tasks,
-        "type": plugins::connector_type(&c.config),
+        "type": registry::connector_type(&c.config),
     })
 }
 
@@ -459,7 +459,7 @@ async fn create(State(s): State<AppState>, body: Bytes) -> Result<Response, ApiE
     let (config, nulls) = split_nulls(config_values(req.config)?);
     let config = with_name(&name, config)?;
     validate_config(&config, &nulls)?;
-    let ty = plugins::connector_type(&config);
+    let ty = registry::connector_type(&config);
     let offsets = parse_offsets(ty, req.offsets.unwrap_or_default())?;
     let target_state = match req.initial_state {
         None | Some(InitialState::Running) => TargetState::Running,
@@ -735,7 +735,7 @@ async fn reset_topics(Path(_name): Path<String>) -> StatusCode {
 async fn offsets(State(s): State<AppState>, Path(name): Path<String>) -> Result<Json<Value>, ApiError> {
     read(&s, |st| {
         let c = st.connectors.get(&name)?;
-        let list: Vec<Value> = if plugins::connector_type(&c.config) == "sink" {
+        let list: Vec<Value> = if registry::connector_type(&c.config) == "sink" {
             st.sink_offsets
                 .iter()
                 .filter(|((cn, _, _), _)| cn == &name)
@@ -781,7 +781,7 @@ async fn wait_tasks_released(s: &AppState, name: &str) {
 /// Existence and STOPPED checks shared by alter and reset, in Kafka Connect's order.
 async fn stopped_connector_type(s: &AppState, name: &str) -> Result<&'static str, ApiError> {
     let found = read(s, |st| {
-        st.connectors.get(name).map(|c| (c.target_state, plugins::connector_type(&c.config), task_count(st, name)))
+        st.connectors.get(name).map(|c| (c.target_state, registry::connector_type(&c.config), task_count(st, name)))
     })
     .await?;
     match found {

@@ -12,8 +12,8 @@ use raftconnect_storage::Command;
 use serde_json::{json, Map, Value};
 
 use super::{parse_json, ApiError, AppState};
-use crate::plugins;
-use crate::validation;
+use crate::plugin::registry;
+use crate::plugin::validation;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -38,7 +38,7 @@ async fn list(Query(q): Query<BTreeMap<String, String>>) -> Result<Json<Value>, 
             )))
         }
     };
-    let list: Vec<Value> = plugins::PLUGINS
+    let list: Vec<Value> = registry::PLUGINS
         .iter()
         .filter(|p| !connectors_only || p.ty.is_connector())
         .map(|p| json!({ "class": p.class, "type": p.ty, "version": p.version }))
@@ -47,8 +47,8 @@ async fn list(Query(q): Query<BTreeMap<String, String>>) -> Result<Json<Value>, 
 }
 
 /// A plugin named in a path: class name or alias (also with a `Connector` suffix added).
-fn plugin_by_path(name: &str) -> Option<&'static plugins::Plugin> {
-    plugins::any(name).or_else(|| plugins::any(&format!("{name}Connector")))
+fn plugin_by_path(name: &str) -> Option<&'static registry::Plugin> {
+    registry::find_any(name).or_else(|| registry::find_any(&format!("{name}Connector")))
 }
 
 /// `GET /connector-plugins/{plugin}/config`: the plugin's own keys, then the framework's.
@@ -56,7 +56,11 @@ async fn plugin_config(Path(name): Path<String>) -> Result<Json<Value>, ApiError
     let plugin = plugin_by_path(&name).ok_or_else(|| ApiError::not_found(format!("Unknown plugin {name}.")))?;
     let mut keys: Vec<Value> = plugin.config.iter().map(|k| json!(validation::key_info(k))).collect();
     if plugin.ty.is_connector() {
-        keys.extend(plugins::framework_keys(plugin.ty).into_iter().map(|k| json!(validation::key_info(k))));
+        keys.extend(
+            crate::plugin::connector_config::framework_keys(plugin.ty)
+                .into_iter()
+                .map(|k| json!(validation::key_info(k))),
+        );
     }
     Ok(Json(json!(keys)))
 }
@@ -81,7 +85,7 @@ async fn validate(Path(name): Path<String>, body: Bytes) -> Result<Json<Value>, 
     };
     // Same plugin by any of its names, or the same simple name without a `Connector` suffix.
     let same_plugin =
-        matches!((plugin_by_path(&name), plugins::connector(&class)), (Some(a), Some(b)) if a.class == b.class);
+        matches!((plugin_by_path(&name), registry::connector(&class)), (Some(a), Some(b)) if a.class == b.class);
     if !same_plugin && short_name(&name) != short_name(&class) {
         return Err(ApiError::bad_request(format!(
             "Included connector type {class} does not match request type {name}"

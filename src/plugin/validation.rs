@@ -3,10 +3,13 @@
 
 use std::collections::BTreeMap;
 
-use raftconnect_storage::{Command, State};
 use serde::Serialize;
 
-use crate::plugins::{self, Check, ConfigKey, ConfigType, DefaultValue, Plugin, PluginType};
+use super::config_def::{
+    check_value, invalid, parse_list, ConfigKey, ConfigType, DefaultValue, Importance, Width, HIDDEN,
+};
+use super::connector_config::framework_keys;
+use super::registry::{self, Plugin, PluginType};
 
 /// `ConfigKeyInfo`.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -16,11 +19,11 @@ pub struct ConfigKeyInfo {
     pub ty: ConfigType,
     pub required: bool,
     pub default_value: Option<String>,
-    pub importance: plugins::Importance,
+    pub importance: Importance,
     pub documentation: String,
     pub group: Option<String>,
     pub order: i32,
-    pub width: plugins::Width,
+    pub width: Width,
     pub display_name: String,
     pub dependents: Vec<String>,
 }
@@ -64,9 +67,6 @@ pub fn java_map(config: &BTreeMap<String, String>) -> String {
     format!("{{{}}}", body.join(", "))
 }
 
-/// What `ConfigDef.convertToString` shows of a PASSWORD value: `Password.toString()`.
-pub const HIDDEN: &str = "[hidden]";
-
 pub fn key_info(k: &ConfigKey) -> ConfigKeyInfo {
     ConfigKeyInfo {
         name: k.name.to_string(),
@@ -85,81 +85,6 @@ pub fn key_info(k: &ConfigKey) -> ConfigKeyInfo {
         display_name: k.display_name.to_string(),
         dependents: Vec::new(),
     }
-}
-
-fn invalid(name: &str, value: &str, reason: &str) -> String {
-    format!("Invalid value {value} for configuration {name}: {reason}")
-}
-
-/// The errors of one key's value, as `ConfigDef.validate` reports them.
-///
-/// A value holding a config-provider placeholder (`${provider:[path:]key}`) is not checked
-/// here: placeholders are resolved only on the node that runs the unit, when it starts, and
-/// the plugin's own parsing sees the resolved value there (a bad one fails the unit).
-fn check_value(k: &ConfigKey, value: Option<&str>) -> Vec<String> {
-    let Some(raw) = value else {
-        return match k.default {
-            DefaultValue::Required => {
-                vec![format!("Missing required configuration \"{}\" which has no default value.", k.name)]
-            }
-            _ => Vec::new(),
-        };
-    };
-    if crate::providers::has_placeholder(raw) {
-        return Vec::new();
-    }
-    let trimmed = raw.trim();
-    // A PASSWORD value appears in messages as `Password.toString()` does.
-    let shown = if k.ty == ConfigType::Password { HIDDEN } else { raw };
-    let type_error = match k.ty {
-        ConfigType::Int => trimmed.parse::<i32>().err().map(|_| "Not a number of type INT"),
-        ConfigType::Short => trimmed.parse::<i16>().err().map(|_| "Not a number of type SHORT"),
-        ConfigType::Long => trimmed.parse::<i64>().err().map(|_| "Not a number of type LONG"),
-        ConfigType::Double => trimmed.parse::<f64>().err().map(|_| "Not a number of type DOUBLE"),
-        ConfigType::Boolean => (!trimmed.eq_ignore_ascii_case("true") && !trimmed.eq_ignore_ascii_case("false"))
-            .then_some("Expected value to be either true or false"),
-        _ => None,
-    };
-    if let Some(reason) = type_error {
-        return vec![invalid(k.name, shown, reason)];
-    }
-    let error = match k.check {
-        Check::None => None,
-        Check::AtLeast(min) => match trimmed.parse::<i64>() {
-            Ok(v) if v < min => Some(format!("Value must be at least {min}")),
-            _ => None,
-        },
-        Check::Between(min, max) => match trimmed.parse::<i64>() {
-            Ok(v) if v < min => Some(format!("Value must be at least {min}")),
-            Ok(v) if v > max => Some(format!("Value must be no more than {max}")),
-            _ => None,
-        },
-        Check::OneOf(allowed) => {
-            (!allowed.contains(&trimmed)).then(|| format!("String must be one of: {}", allowed.join(", ")))
-        }
-        Check::NonEmpty => trimmed.is_empty().then(|| "String must be non-empty".to_string()),
-        Check::NonEmptyNoControl => {
-            if raw.is_empty() {
-                Some("String may not be empty".to_string())
-            } else {
-                let controls: Vec<String> =
-                    raw.chars().filter(|c| c.is_control()).map(|c| (c as u32).to_string()).collect();
-                (!controls.is_empty()).then(|| {
-                    format!(
-                        "String may not contain control sequences but had the following ASCII chars: {}",
-                        controls.join(", ")
-                    )
-                })
-            }
-        }
-        Check::Converter => plugins::find(trimmed, |t| t == PluginType::Converter)
-            .is_none()
-            .then(|| format!("Class {trimmed} could not be found.")),
-        Check::HeaderConverter => plugins::find(trimmed, |t| t == PluginType::HeaderConverter)
-            .is_none()
-            .then(|| format!("Class {trimmed} could not be found.")),
-    };
-    error.map(|reason| vec![invalid(k.name, shown, &reason)]).unwrap_or_default()
 }
 
 /// `ConfigValueInfo.value`: the value given, else the default; for a PASSWORD key (given or
@@ -190,10 +115,7 @@ fn info(k: &ConfigKey, config: &BTreeMap<String, String>) -> ConfigInfo {
 }
 
 fn list(config: &BTreeMap<String, String>, key: &str) -> Vec<String> {
-    config
-        .get(key)
-        .map(|v| v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
-        .unwrap_or_default()
+    config.get(key).map(|v| parse_list(v)).unwrap_or_default()
 }
 
 /// `transforms.<alias>.type` / `predicates.<alias>.type` keys. No transformation or predicate
@@ -218,11 +140,11 @@ fn alias_infos(config: &BTreeMap<String, String>, list_key: &str, kind: &str) ->
                 ty: ConfigType::Class,
                 required: true,
                 default_value: None,
-                importance: plugins::Importance::High,
+                importance: Importance::High,
                 documentation: format!("Class for the '{alias}' {}.", kind.to_lowercase()),
                 group: Some(group),
                 order: 0,
-                width: plugins::Width::Long,
+                width: Width::Long,
                 display_name: format!("{kind} type for {alias}"),
                 dependents: Vec::new(),
             },
@@ -254,11 +176,11 @@ fn client_override_infos(config: &BTreeMap<String, String>) -> Vec<ConfigInfo> {
                     ty: if secret { ConfigType::Password } else { ConfigType::String },
                     required: false,
                     default_value: None,
-                    importance: plugins::Importance::Low,
+                    importance: Importance::Low,
                     documentation: String::new(),
                     group: None,
                     order: -1,
-                    width: plugins::Width::None,
+                    width: Width::None,
                     display_name: name.clone(),
                     dependents: Vec::new(),
                 },
@@ -281,17 +203,16 @@ pub fn validate(config: &BTreeMap<String, String>) -> Result<(ConfigInfos, &'sta
         Some(c) if !c.trim().is_empty() => c,
         _ => return Err(ValidateError::NoConnectorType(java_map(config))),
     };
-    let plugin = plugins::connector(class).ok_or_else(|| ValidateError::UnknownClass {
+    let plugin = registry::connector(class).ok_or_else(|| ValidateError::UnknownClass {
         class: class.clone(),
-        available: plugins::PLUGINS
+        available: registry::PLUGINS
             .iter()
             .filter(|p| p.ty.is_connector())
             .map(|p| p.class)
             .collect::<Vec<_>>()
             .join(", "),
     })?;
-    let mut configs: Vec<ConfigInfo> =
-        plugins::framework_keys(plugin.ty).into_iter().map(|k| info(k, config)).collect();
+    let mut configs: Vec<ConfigInfo> = framework_keys(plugin.ty).into_iter().map(|k| info(k, config)).collect();
     configs.extend(alias_infos(config, "transforms", "Transforms"));
     configs.extend(alias_infos(config, "predicates", "Predicates"));
     configs.extend(plugin.config.iter().map(|k| info(k, config)));
@@ -348,23 +269,10 @@ pub fn check_connector_config(config: &BTreeMap<String, String>) -> Result<&'sta
     Ok(plugin)
 }
 
-/// The leader's check before it proposes a connector command (installed by the server).
-pub fn leader_check(cmd: &Command, state: &State) -> Result<(), (u16, String)> {
-    match cmd {
-        Command::CreateConnector { name, config, .. } => {
-            if state.connectors.contains_key(name) {
-                return Err((409, format!("Connector {name} already exists")));
-            }
-            check_connector_config(config).map(|_| ()).map_err(|m| (400, m))
-        }
-        Command::PutConnector { config, .. } => check_connector_config(config).map(|_| ()).map_err(|m| (400, m)),
-        _ => Ok(()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plugin::config_def::Check;
 
     fn cfg(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
@@ -515,18 +423,6 @@ mod tests {
         let tasks = infos.configs.iter().find(|c| c.definition.name == "tasks.max").unwrap();
         assert_eq!(tasks.value.value.as_deref(), Some("${env:TASKS}"));
         assert!(check_connector_config(&config).is_ok());
-        assert!(leader_check(
-            &Command::CreateConnector {
-                name: "p".into(),
-                request_id: "r".into(),
-                config: config.clone(),
-                target_state: raftconnect_storage::model::TargetState::Running,
-                source_offsets: Vec::new(),
-                sink_offsets: Vec::new(),
-            },
-            &State::default()
-        )
-        .is_ok());
         // Literal text that merely looks similar is still checked.
         let (infos, _) =
             validate(&cfg(&[("name", "p"), ("connector.class", "Datagen"), ("topic", "t"), ("tasks.max", "${TASKS}")]))
@@ -541,11 +437,11 @@ mod tests {
             ty: ConfigType::Password,
             default,
             check,
-            importance: plugins::Importance::High,
+            importance: Importance::High,
             documentation: "",
             group: None,
             order: 1,
-            width: plugins::Width::Medium,
+            width: Width::Medium,
             display_name: "Password",
         };
         let given = info(&key(DefaultValue::Required, Check::None), &cfg(&[("db.password", "hunter2")]));

@@ -19,9 +19,9 @@ use raftconnect_storage::model::{ConfigMap, SinkPartitions, TargetState, TopicPa
 use raftconnect_storage::{Command, State};
 
 use crate::config::WorkerConfig;
-use crate::connectors::TaskKind;
 use crate::dataplane::kafka;
-use crate::plugins;
+use crate::plugin::api::TaskKind;
+use crate::plugin::registry;
 
 /// Which topics a sink connector consumes.
 #[derive(Debug)]
@@ -90,8 +90,8 @@ fn data_sinks(state: &State) -> Vec<(String, u64, usize, ConfigMap, Option<SinkP
         .filter(|(_, c)| {
             c.config
                 .get("connector.class")
-                .and_then(|cl| plugins::connector(cl))
-                .and_then(|p| p.runtime.as_ref())
+                .and_then(|cl| registry::connector(cl))
+                .and_then(|p| p.connector_runtime())
                 .is_some_and(|rt| rt.kind == TaskKind::Sink)
         })
         .filter_map(|(name, c)| {

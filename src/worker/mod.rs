@@ -12,6 +12,8 @@
 //! - Failed units are restarted automatically with exponential backoff (unless disabled); the
 //!   restart count and the next attempt are in their status.
 
+pub mod status;
+
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -23,12 +25,12 @@ use serde::Serialize;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::connectors::{self, ConnectError, ConnectorInstance, Lifecycle, SourceTaskContext, Task, TaskInstance};
+use crate::config::providers::{self, ConfigProviders};
 use crate::dataplane::offsets::TaskKey;
 use crate::dataplane::{DataPlane, TaskEnv};
-use crate::plugins;
-use crate::providers::{self, ConfigProviders};
-use crate::status::StatusReporter;
+use crate::plugin::api::{self, ConnectError, ConnectorInstance, Lifecycle, SourceTaskContext, Task, TaskInstance};
+use crate::plugin::registry;
+use status::StatusReporter;
 
 #[derive(Debug, Clone)]
 pub struct RestartPolicy {
@@ -106,7 +108,7 @@ struct UnitSpec {
     epoch: u64,
     /// Connector: its config's `updated_index`; task: its task configs' generation.
     version: u64,
-    plugin: &'static plugins::Plugin,
+    plugin: &'static registry::Plugin,
     /// The connector's config (for a task: its task config), as stored: config-provider
     /// placeholders are resolved only when the unit starts, into a copy kept in memory.
     config: ConfigMap,
@@ -153,14 +155,14 @@ enum Wanted {
 fn spec_of(state: &State, me: NodeId, unit: &WorkUnit) -> Option<(UnitSpec, TargetState, bool)> {
     let a = state.assignments.get(unit).filter(|a| a.node == me)?;
     let c = state.connectors.get(unit.connector())?;
-    let plugin = c.config.get("connector.class").and_then(|cl| plugins::connector(cl))?;
-    plugin.runtime.as_ref()?;
+    let plugin = c.config.get("connector.class").and_then(|cl| registry::connector(cl))?;
+    plugin.connector_runtime()?;
     let mut partitions = None;
     let (version, config) = match unit {
         WorkUnit::Connector(_) => (c.updated_index, c.config.clone()),
         WorkUnit::Task { task, .. } => {
             let tc = state.task_configs.get(unit.connector())?;
-            if plugin.runtime.as_ref().is_some_and(|rt| rt.kind == connectors::TaskKind::Sink) {
+            if plugin.connector_runtime().is_some_and(|rt| rt.kind == api::TaskKind::Sink) {
                 // The leader's spread for these task configs; none yet: no partitions yet.
                 let spread = state.sink_partitions.get(unit.connector());
                 let mine = spread.and_then(|s| s.of_task(tc.generation, *task)).map(<[_]>::to_vec);
@@ -639,7 +641,7 @@ impl Supervisor {
         target: &mut watch::Receiver<TargetState>,
         stop: &mut watch::Receiver<bool>,
     ) -> RunEnd {
-        let Some(rt) = self.spec.plugin.runtime.as_ref() else {
+        let Some(rt) = self.spec.plugin.connector_runtime() else {
             return RunEnd::Failed(ConnectError::new("plugin cannot run"));
         };
         // The plugin sees the resolved config; the raw one stays what is stored.
@@ -652,7 +654,7 @@ impl Supervisor {
         if let Err(e) = self.call(&inst, self.settings.call_timeout, move |c| c.start(&start_config)).await {
             return RunEnd::Failed(e);
         }
-        let max = connectors::tasks_max(&config);
+        let max = api::tasks_max(&config);
         let published = match self.call(&inst, self.settings.call_timeout, move |c| c.task_configs(max)).await {
             Ok(configs) => {
                 // Task configs go to the log with the placeholders, never the resolved values.
@@ -676,7 +678,7 @@ impl Supervisor {
         stop: &mut watch::Receiver<bool>,
         partitions: &watch::Receiver<Vec<TopicPartition>>,
     ) -> RunEnd {
-        let Some(rt) = self.spec.plugin.runtime.as_ref() else {
+        let Some(rt) = self.spec.plugin.connector_runtime() else {
             return RunEnd::Failed(ConnectError::new("plugin cannot run"));
         };
         let config = match self.resolve(&self.spec.config).await {
@@ -684,7 +686,7 @@ impl Supervisor {
             Err(e) => return RunEnd::Failed(e),
         };
         let inst: Shared<dyn TaskInstance> = match (rt.task)() {
-            Task::Control(t) => Arc::new(Mutex::new(t)),
+            Task::Inert(t) => Arc::new(Mutex::new(t)),
             data => return self.run_data_task(data, config, restarts, target, stop, partitions.clone()).await,
         };
         if let Err(e) = self.call(&inst, self.settings.call_timeout, move |t| t.start(&config)).await {
@@ -756,7 +758,7 @@ impl Supervisor {
                 partitions.mark_changed();
                 Box::new(move || crate::dataplane::sink::run(t, partitions, committed, &env, started_tx))
             }
-            Task::Control(_) => return RunEnd::Failed(ConnectError::new("not a data task")),
+            Task::Inert(_) => return RunEnd::Failed(ConnectError::new("not a data task")),
         };
         // A task loop lives as long as the task: its own thread, not the blocking pool (which
         // the plugin calls of every unit share).
@@ -924,7 +926,7 @@ impl Supervisor {
                 configs.len()
             )));
         }
-        let sink = self.spec.plugin.ty == plugins::PluginType::Sink;
+        let sink = self.spec.plugin.ty == registry::PluginType::Sink;
         let configs: Vec<ConfigMap> = configs
             .into_iter()
             .map(|mut c| {

@@ -9,8 +9,8 @@ use std::time::Duration;
 use raftconnect_raft::{RaftNode, RaftNodeError, RaftSettings};
 use raftconnect_storage::NodeId;
 
-use crate::identity::{self, IdentityError};
 use crate::logging::LogControl;
+use crate::node::identity::{self, IdentityError};
 use crate::worker::Worker;
 
 /// How a node starts.
@@ -32,7 +32,7 @@ pub struct NodeOptions {
     pub tls: Option<ServerTls>,
     /// Allow a non-loopback listen address without a cluster secret.
     pub insecure: bool,
-    pub serve_limits: crate::serve::ServeLimits,
+    pub serve_limits: crate::node::serve::ServeLimits,
     /// REST users and roles (`--rest-users-file`, `--rest-roles-file`); `None`: the REST API is open.
     pub rest_auth: Option<Arc<crate::rest::auth::RestAuth>>,
 }
@@ -50,7 +50,7 @@ impl std::fmt::Debug for ServerTls {
 /// Planner and worker settings.
 #[derive(Debug, Clone)]
 pub struct RuntimeSettings {
-    pub plan: crate::coordinator::PlanSettings,
+    pub plan: crate::control::planner::PlanSettings,
     pub worker: crate::worker::WorkerSettings,
 }
 
@@ -193,7 +193,7 @@ pub async fn start(opts: NodeOptions) -> Result<RunningNode, NodeError> {
 
     let (shutdown, shutdown_rx) = tokio::sync::watch::channel(false);
     // The leader validates connector commands before proposing them.
-    node.set_proposal_check(Arc::new(crate::validation::leader_check));
+    node.set_proposal_check(Arc::new(crate::control::proposal_check::check_proposal));
     tokio::spawn(watch_cluster_loggers(node.clone(), opts.logs.clone()));
     let committer = crate::dataplane::offsets::OffsetCommitter::new(
         node.clone(),
@@ -219,7 +219,7 @@ pub async fn start(opts: NodeOptions) -> Result<RunningNode, NodeError> {
     let limits = opts.serve_limits.clone();
     let server = node.raft_runtime().spawn(async move {
         let listener = tokio::net::TcpListener::from_std(listener)?;
-        crate::serve::serve(listener, app, tls, limits, shutdown_rx).await
+        crate::node::serve::serve(listener, app, tls, limits, shutdown_rx).await
     });
     tracing::info!(id = ident.id, %url, data_dir = %opts.data_dir.display(), "Node serving.");
 
@@ -230,9 +230,9 @@ pub async fn start(opts: NodeOptions) -> Result<RunningNode, NodeError> {
         return Err(e);
     }
     // The planner acts only while this node leads; the worker runs what is assigned here.
-    tokio::spawn(crate::coordinator::run(
+    tokio::spawn(crate::control::planner::run(
         node.clone(),
-        crate::coordinator::CoordinatorSettings {
+        crate::control::planner::CoordinatorSettings {
             plan: opts.runtime.plan.clone(),
             tick: Duration::from_millis(100),
             min_gap: Duration::from_millis(20),
@@ -241,7 +241,7 @@ pub async fn start(opts: NodeOptions) -> Result<RunningNode, NodeError> {
     // Offsets of every task here go to Raft in one entry per interval; the leader spreads
     // sink partitions over tasks.
     tokio::spawn(committer.run());
-    tokio::spawn(crate::sink_partitions::run(node.clone(), opts.worker_config.clone()));
+    tokio::spawn(crate::control::sink_partitions::run(node.clone(), opts.worker_config.clone()));
     let worker_task = tokio::spawn(worker.clone().run());
     Ok(RunningNode {
         node,

@@ -4,11 +4,13 @@
 //! their `.` sub-configs, `producer.*` / `consumer.*` client defaults for tasks, the Kafka
 //! client security keys `security.protocol` / `ssl.*` / `sasl.*` (refused at load when they
 //! cannot be honoured; [`crate::dataplane::security`]), and the
-//! config providers `config.providers*` (see [`crate::providers`]).
+//! config providers `config.providers*` (see [`crate::config::providers`]).
 //!
 //! Keys of Kafka Connect's distributed mode that Raft replaces (`group.id`, `*.storage.topic`,
 //! `session.timeout.ms`, …) are accepted and ignored, with one log line, so an existing
 //! `connect-distributed.properties` can be reused as is.
+
+pub mod providers;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -54,7 +56,7 @@ pub struct WorkerConfig {
     pub metadata_refresh: Duration,
     /// `config.providers` and `config.providers.<name>.*`: resolve `${provider:[path:]key}`
     /// placeholders of the units this node runs (shared: cloning the config is cheap).
-    pub providers: std::sync::Arc<crate::providers::ConfigProviders>,
+    pub providers: std::sync::Arc<crate::config::providers::ConfigProviders>,
 }
 
 pub const JSON_CONVERTER: &str = "org.apache.kafka.connect.json.JsonConverter";
@@ -365,7 +367,7 @@ impl WorkerConfig {
             consumer: with_prefix(props, "consumer."),
             client_security,
             metadata_refresh: millis(props, "metadata.refresh.interval.ms", 2000)?,
-            providers: std::sync::Arc::new(crate::providers::ConfigProviders::from_worker_props(props)?),
+            providers: std::sync::Arc::new(crate::config::providers::ConfigProviders::from_worker_props(props)?),
         })
     }
 }
