@@ -14,7 +14,8 @@
 //! - `offsets`: source and sink offset commits, offset changes, [`canonical_json`];
 //! - `sink_partitions`: the spread of a sink connector's partitions over its tasks;
 //! - `status`: [`UnitState`], [`StatusRecord`], status reports;
-//! - `nodes`: the node registry and cluster-scoped log levels.
+//! - `nodes`: the node registry and cluster-scoped log levels;
+//! - `keys`: [`Key`], one per persisted value, and its byte codec for the state-machine tree.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -23,6 +24,7 @@ use serde::{Deserialize, Serialize};
 mod assignment;
 mod command;
 mod connectors;
+pub(crate) mod keys;
 mod nodes;
 mod offsets;
 mod sink_partitions;
@@ -34,6 +36,7 @@ use assignment::units_of;
 pub use assignment::{Assignment, AssignmentChange, WorkUnit};
 pub use command::{Command, Rejection, MAX_COMMAND_BYTES};
 pub use connectors::{ConnectorRecord, StagedTaskConfigs, TargetState, TaskConfigs};
+pub use keys::{DirtyKeys, Key};
 pub use nodes::{LoggerLevel, NodeRecord};
 pub use offsets::{canonical_json, SinkOffsetCommit, SourceOffsetCommit};
 pub use sink_partitions::{SinkPartitions, StagedSinkPartitions, TopicPartition};
@@ -61,23 +64,6 @@ pub enum Response {
     Batch(Vec<Response>),
 }
 
-/// A key of the persisted state: one sled value per key, so an apply rewrites only what changed.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Key {
-    Connector(String),
-    TaskConfigs(String),
-    Assignment(WorkUnit),
-    SourceOffset(String, String),
-    SinkOffset(String, String, i32),
-    Status(WorkUnit),
-    Node(NodeId),
-    Logger(String),
-    Restart(WorkUnit),
-    SinkPartitions(String),
-    StagedTaskConfigs(String),
-    StagedSinkPartitions(String),
-}
-
 /// The replicated state. Cheap to clone at this scale (configs, assignments, offsets, status).
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
 pub struct State {
@@ -101,9 +87,6 @@ pub struct State {
     /// Sink partition spreads of a multi-part write, until its last part installs them.
     pub staged_sink_partitions: BTreeMap<String, StagedSinkPartitions>,
 }
-
-/// Keys changed by one or more applies; the store persists exactly these.
-pub type DirtyKeys = BTreeSet<Key>;
 
 impl State {
     /// Apply one command at log index `index`. Deterministic and infallible.

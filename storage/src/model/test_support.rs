@@ -1,5 +1,7 @@
 //! Builders and checks shared by the model's unit tests.
 
+use serde::Serialize;
+
 use super::*;
 
 pub(super) fn cfg(pairs: &[(&str, &str)]) -> ConfigMap {
@@ -95,4 +97,10 @@ pub(super) fn with_three_tasks() -> State {
         apply_at(&mut s, 5, Command::PutTaskConfigs { connector: "c".into(), epoch: 3, configs: configs(3, "t") });
     assert_eq!(r, Response::Applied);
     s
+}
+
+/// The first four bytes of a value's encoding: the bincode variant index (u32 LE, fixint).
+pub(super) fn variant_index<T: Serialize>(v: &T) -> u32 {
+    let bytes = crate::codec::encode(v);
+    u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]])
 }
