@@ -60,6 +60,16 @@ pub struct AssignmentChange {
     pub node: Option<NodeId>,
 }
 
+/// Who made a write fenced by the epoch rule ([`State::check_epoch`]).
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Writer {
+    /// The node the command names (offset commits, status reports, releases).
+    Node(NodeId),
+    /// Whichever node holds the unit: task configs name no node, only the epoch of the
+    /// connector instance that produced them.
+    Holder,
+}
+
 impl State {
     /// `Command::Assign`: every unit it assigns gets this entry's index as its epoch.
     pub(super) fn assign(&mut self, index: u64, changes: &[AssignmentChange], dirty: &mut DirtyKeys) -> Response {
@@ -94,7 +104,7 @@ impl State {
         let mut rejected = Vec::new();
         let mut applied = 0u32;
         for (unit, epoch) in units {
-            match self.check_epoch(unit, node, *epoch) {
+            match self.check_epoch(unit, Writer::Node(node), *epoch) {
                 Ok(()) => {
                     self.assignments.remove(unit);
                     dirty.insert(Key::Assignment(unit.clone()));
@@ -118,11 +128,21 @@ impl State {
         batch_response(applied, rejected)
     }
 
-    /// A write by `node` under `epoch` for `unit` is current only if it matches the assignment.
-    pub(super) fn check_epoch(&self, unit: &WorkUnit, node: NodeId, epoch: u64) -> Result<(), Rejection> {
+    /// The epoch rule, the one check that fences every write a unit's node makes (offset
+    /// commits, status reports, releases, task configs): a write for `unit` made under `epoch`
+    /// applies only while the unit's current assignment has that epoch and, when the writer
+    /// names its node, is to that node. The epoch is the log index of the entry that made the
+    /// assignment, so a write from an earlier placement of the unit, or from a node that lost
+    /// it, is refused even when it arrives late.
+    pub(super) fn check_epoch(&self, unit: &WorkUnit, writer: Writer, epoch: u64) -> Result<(), Rejection> {
         let current = self.assignments.get(unit).copied();
+        let node = match writer {
+            Writer::Node(node) => node,
+            // A stale write names no node: the rejection shows the current holder (0 if none).
+            Writer::Holder => current.map_or(0, |a| a.node),
+        };
         match current {
-            Some(a) if a.node == node && a.epoch == epoch => Ok(()),
+            Some(a) if a.epoch == epoch && a.node == node => Ok(()),
             _ => Err(Rejection::StaleEpoch { unit: unit.clone(), node, epoch, current }),
         }
     }
@@ -136,4 +156,30 @@ pub(super) fn units_of<V>(m: &BTreeMap<WorkUnit, V>, name: &str) -> Vec<WorkUnit
         .into_iter()
         .chain(m.range(WorkUnit::tasks_of(name)).map(|(u, _)| u.clone()))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::test_support::*;
+
+    #[test]
+    fn the_epoch_rule_wants_the_current_epoch_and_the_named_node() {
+        // Task 0 of c is assigned to node 1 at index 2.
+        let s = with_assigned_task();
+        let t = task("c", 0);
+        let current = Some(Assignment { node: 1, epoch: 2, revoking: false });
+        assert_eq!(s.check_epoch(&t, Writer::Node(1), 2), Ok(()));
+        assert_eq!(s.check_epoch(&t, Writer::Holder, 2), Ok(()));
+        let stale = |node, epoch, current| Err(Rejection::StaleEpoch { unit: t.clone(), node, epoch, current });
+        assert_eq!(s.check_epoch(&t, Writer::Node(2), 2), stale(2, 2, current));
+        assert_eq!(s.check_epoch(&t, Writer::Node(1), 1), stale(1, 1, current));
+        // A writer that names no node is shown as the current holder.
+        assert_eq!(s.check_epoch(&t, Writer::Holder, 1), stale(1, 1, current));
+        let unassigned = task("c", 9);
+        assert_eq!(
+            s.check_epoch(&unassigned, Writer::Holder, 2),
+            Err(Rejection::StaleEpoch { unit: unassigned.clone(), node: 0, epoch: 2, current: None })
+        );
+    }
 }

@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::assignment::Writer;
 use super::{units_of, ConfigMap, DirtyKeys, Key, PartOf, Rejection, Response, State, UnitState, WorkUnit};
 
 /// The state a user asked a connector to be in (Kafka Connect's `TargetState`).
@@ -284,13 +285,7 @@ impl State {
             }
             Some(_) => {}
         }
-        let unit = WorkUnit::Connector(connector.to_string());
-        let current = self.assignments.get(&unit).copied();
-        if current.map(|a| a.epoch) != Some(epoch) {
-            let node = current.map(|a| a.node).unwrap_or_default();
-            return Err(Rejection::StaleEpoch { unit, node, epoch, current });
-        }
-        Ok(())
+        self.check_epoch(&WorkUnit::Connector(connector.to_string()), Writer::Holder, epoch)
     }
 
     /// Make `configs` the connector's current task configs, generation `index`. Any staged

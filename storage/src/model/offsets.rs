@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::assignment::Writer;
 use super::{batch_response, DirtyKeys, Key, NodeId, Rejection, Response, State, TargetState, WorkUnit};
 
 /// Source offsets are Kafka Connect's `Map<String, ?>` partition and offset, kept as canonical
@@ -58,7 +59,7 @@ impl State {
         let mut applied = 0u32;
         for c in source {
             let unit = WorkUnit::Task { connector: c.connector.clone(), task: c.task };
-            match self.check_epoch(&unit, node, c.epoch) {
+            match self.check_epoch(&unit, Writer::Node(node), c.epoch) {
                 Ok(()) => {
                     self.source_offsets.insert((c.connector.clone(), c.partition.clone()), c.offset.clone());
                     dirty.insert(Key::SourceOffset(c.connector.clone(), c.partition.clone()));
@@ -69,7 +70,7 @@ impl State {
         }
         for c in sink {
             let unit = WorkUnit::Task { connector: c.connector.clone(), task: c.task };
-            match self.check_epoch(&unit, node, c.epoch).and_then(|()| self.check_sink_owner(c)) {
+            match self.check_epoch(&unit, Writer::Node(node), c.epoch).and_then(|()| self.check_sink_owner(c)) {
                 Ok(()) => {
                     self.sink_offsets.insert((c.connector.clone(), c.topic.clone(), c.partition), c.offset);
                     dirty.insert(Key::SinkOffset(c.connector.clone(), c.topic.clone(), c.partition));

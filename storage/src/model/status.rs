@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::assignment::Writer;
 use super::{batch_response, DirtyKeys, Key, NodeId, Rejection, Response, State, WorkUnit};
 
 /// Kafka Connect's externally visible connector/task states.
@@ -71,7 +72,7 @@ impl State {
         if !self.connectors.contains_key(report.unit.connector()) {
             return Err(Rejection::UnknownConnector { name: report.unit.connector().to_string() });
         }
-        self.check_epoch(&report.unit, node, report.epoch)?;
+        self.check_epoch(&report.unit, Writer::Node(node), report.epoch)?;
         dirty.insert(Key::Status(report.unit.clone()));
         self.statuses.insert(
             report.unit,
