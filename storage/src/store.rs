@@ -10,7 +10,6 @@
 //! is never purged past a snapshot, and a snapshot is only built after a barrier). Snapshots are
 //! files (`snapshot.bin`, written to a temporary file, fsynced and renamed).
 
-use std::collections::BTreeSet;
 use std::fmt::Debug;
 use std::io::{Cursor, Write};
 use std::marker::PhantomData;
@@ -27,7 +26,8 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
 use crate::codec::{self, decode_versioned, encode_versioned};
-use crate::model::{Command, DirtyKeys, Key, NodeId, Response, State};
+use crate::model::keys::{self, all_keys, encode_key, encode_value, load_into};
+use crate::model::{Command, DirtyKeys, NodeId, Response, State};
 
 /// The openraft type configuration this store works with. Declared by the raft crate (and by
 /// tests); anything with these associated types fits.
@@ -72,10 +72,10 @@ const TREE_SM: &str = "sm";
 const META_VOTE: &[u8] = b"vote";
 const META_PURGED: &[u8] = b"last_purged";
 const META_COMMITTED: &[u8] = b"committed";
-/// State-machine tree: application keys start with `k`, bookkeeping keys with `m`.
+/// State-machine tree: application keys start with [`keys::KEY_PREFIX`] (`k`), bookkeeping keys
+/// with `m`.
 const SM_APPLIED: &[u8] = b"m:applied";
 const SM_MEMBERSHIP: &[u8] = b"m:membership";
-const SM_KEY_PREFIX: u8 = b'k';
 const SNAPSHOT_FILE: &str = "snapshot.bin";
 
 /// Shared sled handles. Dropping the last clone releases sled's file lock.
@@ -423,92 +423,6 @@ pub struct StateMachine<C> {
     _c: PhantomData<C>,
 }
 
-fn sm_key(key: &Key) -> Vec<u8> {
-    let mut out = vec![SM_KEY_PREFIX];
-    out.extend_from_slice(&codec::encode(key));
-    out
-}
-
-/// The persisted value of `key` in `state`, or None if the key no longer exists.
-fn sm_value(state: &State, key: &Key) -> Option<Vec<u8>> {
-    match key {
-        Key::Connector(n) => state.connectors.get(n).map(encode_versioned),
-        Key::TaskConfigs(n) => state.task_configs.get(n).map(encode_versioned),
-        Key::Assignment(u) => state.assignments.get(u).map(encode_versioned),
-        Key::SourceOffset(c, p) => state.source_offsets.get(&(c.clone(), p.clone())).map(encode_versioned),
-        Key::SinkOffset(c, t, p) => state.sink_offsets.get(&(c.clone(), t.clone(), *p)).map(encode_versioned),
-        Key::Status(u) => state.statuses.get(u).map(encode_versioned),
-        Key::Node(id) => state.nodes.get(id).map(encode_versioned),
-        Key::Restart(u) => state.restarts.get(u).map(encode_versioned),
-        Key::Logger(l) => state.loggers.get(l).map(encode_versioned),
-        Key::SinkPartitions(c) => state.sink_partitions.get(c).map(encode_versioned),
-        Key::StagedTaskConfigs(c) => state.staged_task_configs.get(c).map(encode_versioned),
-        Key::StagedSinkPartitions(c) => state.staged_sink_partitions.get(c).map(encode_versioned),
-    }
-}
-
-/// Insert one persisted (key, value) into `state`.
-fn load_kv(state: &mut State, key: &[u8], value: &[u8]) -> Result<(), codec::CodecError> {
-    let key: Key = codec::decode(&key[1..])?;
-    match key {
-        Key::Connector(n) => {
-            state.connectors.insert(n, decode_versioned(value)?);
-        }
-        Key::TaskConfigs(n) => {
-            state.task_configs.insert(n, decode_versioned(value)?);
-        }
-        Key::Assignment(u) => {
-            state.assignments.insert(u, decode_versioned(value)?);
-        }
-        Key::SourceOffset(c, p) => {
-            state.source_offsets.insert((c, p), decode_versioned(value)?);
-        }
-        Key::SinkOffset(c, t, p) => {
-            state.sink_offsets.insert((c, t, p), decode_versioned(value)?);
-        }
-        Key::Status(u) => {
-            state.statuses.insert(u, decode_versioned(value)?);
-        }
-        Key::Node(id) => {
-            state.nodes.insert(id, decode_versioned(value)?);
-        }
-        Key::Restart(u) => {
-            state.restarts.insert(u, decode_versioned(value)?);
-        }
-        Key::Logger(l) => {
-            state.loggers.insert(l, decode_versioned(value)?);
-        }
-        Key::SinkPartitions(c) => {
-            state.sink_partitions.insert(c, decode_versioned(value)?);
-        }
-        Key::StagedTaskConfigs(c) => {
-            state.staged_task_configs.insert(c, decode_versioned(value)?);
-        }
-        Key::StagedSinkPartitions(c) => {
-            state.staged_sink_partitions.insert(c, decode_versioned(value)?);
-        }
-    }
-    Ok(())
-}
-
-/// Every key of `state`, for writing a whole state (snapshot install).
-fn all_keys(state: &State) -> DirtyKeys {
-    let mut keys = BTreeSet::new();
-    keys.extend(state.connectors.keys().cloned().map(Key::Connector));
-    keys.extend(state.task_configs.keys().cloned().map(Key::TaskConfigs));
-    keys.extend(state.assignments.keys().cloned().map(Key::Assignment));
-    keys.extend(state.source_offsets.keys().cloned().map(|(c, p)| Key::SourceOffset(c, p)));
-    keys.extend(state.sink_offsets.keys().cloned().map(|(c, t, p)| Key::SinkOffset(c, t, p)));
-    keys.extend(state.statuses.keys().cloned().map(Key::Status));
-    keys.extend(state.nodes.keys().copied().map(Key::Node));
-    keys.extend(state.restarts.keys().cloned().map(Key::Restart));
-    keys.extend(state.loggers.keys().cloned().map(Key::Logger));
-    keys.extend(state.sink_partitions.keys().cloned().map(Key::SinkPartitions));
-    keys.extend(state.staged_task_configs.keys().cloned().map(Key::StagedTaskConfigs));
-    keys.extend(state.staged_sink_partitions.keys().cloned().map(Key::StagedSinkPartitions));
-    keys
-}
-
 fn sm_write_err(e: impl std::error::Error + 'static) -> StorageError<NodeId> {
     StorageIOError::write_state_machine(io_err(e)).into()
 }
@@ -524,9 +438,9 @@ impl<C: StoreConfig> StateMachine<C> {
             move |source| OpenError::Corrupt { what: what.clone(), source }
         };
         let mut applied = Applied::default();
-        for kv in db.sm.scan_prefix([SM_KEY_PREFIX]) {
+        for kv in db.sm.scan_prefix([keys::KEY_PREFIX]) {
             let (k, v) = kv?;
-            load_kv(&mut applied.state, &k, &v).map_err(corrupt("state"))?;
+            load_into(&mut applied.state, &k, &v).map_err(corrupt("state"))?;
         }
         if let Some(v) = db.sm.get(SM_APPLIED)? {
             applied.last_applied = decode_versioned(&v).map_err(corrupt("applied"))?;
@@ -586,8 +500,8 @@ impl<C: StoreConfig> StateMachine<C> {
             batch.remove(k);
         }
         for key in all_keys(&state) {
-            if let Some(v) = sm_value(&state, &key) {
-                batch.insert(sm_key(&key), v);
+            if let Some(v) = encode_value(&state, &key) {
+                batch.insert(encode_key(&key), v);
             }
         }
         batch.insert(SM_APPLIED, encode_versioned(&meta.last_log_id));
@@ -676,9 +590,9 @@ impl<C: StoreConfig> RaftStateMachine<C> for StateMachine<C> {
         }
         let mut batch = sled::Batch::default();
         for key in &dirty {
-            match sm_value(&applied.state, key) {
-                Some(v) => batch.insert(sm_key(key), v),
-                None => batch.remove(sm_key(key)),
+            match encode_value(&applied.state, key) {
+                Some(v) => batch.insert(encode_key(key), v),
+                None => batch.remove(encode_key(key)),
             }
         }
         batch.insert(SM_APPLIED, encode_versioned(&applied.last_applied));
@@ -727,14 +641,11 @@ impl<C: StoreConfig> RaftStateMachine<C> for StateMachine<C> {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use openraft::testing::log_id;
 
     use super::*;
-    use crate::model::{
-        AssignmentChange, ConfigMap, StagedSinkPartitions, StagedTaskConfigs, TaskConfigs, TopicPartition, WorkUnit,
-    };
+    use crate::model::keys::tests::half_staged;
+    use crate::model::TaskConfigs;
 
     openraft::declare_raft_types!(
         TestConfig:
@@ -746,118 +657,6 @@ mod tests {
             SnapshotData = Cursor<Vec<u8>>,
             AsyncRuntime = openraft::TokioRuntime,
     );
-
-    fn tp(p: i32) -> TopicPartition {
-        TopicPartition { topic: "t".into(), partition: p }
-    }
-
-    /// Connector c (instance under epoch 2, three task configs at generation 3) with a
-    /// task-config write and a spread both half staged: the commands at indexes 1..=5.
-    fn half_staged() -> Vec<Command> {
-        let task_config = |i: usize| -> ConfigMap { [("task".to_string(), i.to_string())].into_iter().collect() };
-        vec![
-            Command::PutConnector { name: "c".into(), config: ConfigMap::new(), target_state: None },
-            Command::Assign {
-                changes: vec![AssignmentChange { unit: WorkUnit::Connector("c".into()), node: Some(1) }],
-            },
-            Command::PutTaskConfigs { connector: "c".into(), epoch: 2, configs: (0..3).map(task_config).collect() },
-            Command::PutTaskConfigsPart {
-                connector: "c".into(),
-                epoch: 2,
-                part: 0,
-                parts: 2,
-                configs: vec![task_config(7)],
-            },
-            Command::SpreadSinkPartitionsPart {
-                connector: "c".into(),
-                generation: 3,
-                task_count: 3,
-                part: 0,
-                parts: 2,
-                tasks: vec![(1, vec![tp(0), tp(1)])],
-            },
-        ]
-    }
-
-    /// The sled tree as a map: what `StateMachine::apply` writes for `dirty`.
-    fn persist(tree: &mut BTreeMap<Vec<u8>, Vec<u8>>, state: &State, dirty: &DirtyKeys) {
-        for key in dirty {
-            match sm_value(state, key) {
-                Some(v) => tree.insert(sm_key(key), v),
-                None => tree.remove(&sm_key(key)),
-            };
-        }
-    }
-
-    fn load(tree: &BTreeMap<Vec<u8>, Vec<u8>>) -> State {
-        let mut state = State::default();
-        for (k, v) in tree {
-            load_kv(&mut state, k, v).expect("load_kv");
-        }
-        state
-    }
-
-    #[test]
-    fn staged_parts_round_trip_through_the_state_keys() {
-        let mut state = State::default();
-        let mut tree = BTreeMap::new();
-        for (cmd, index) in half_staged().iter().zip(1..) {
-            let mut dirty = DirtyKeys::new();
-            assert_eq!(state.apply(index, cmd, &mut dirty), Response::Applied, "{cmd:?}");
-            persist(&mut tree, &state, &dirty);
-        }
-        assert_eq!(
-            state.staged_task_configs["c"],
-            StagedTaskConfigs {
-                epoch: 2,
-                next_part: 1,
-                parts: 2,
-                configs: vec![[("task".to_string(), "7".to_string())].into_iter().collect()]
-            }
-        );
-        assert_eq!(
-            state.staged_sink_partitions["c"],
-            StagedSinkPartitions {
-                generation: 3,
-                next_part: 1,
-                parts: 2,
-                tasks: vec![vec![], vec![tp(0), tp(1)], vec![]]
-            }
-        );
-        // Incrementally persisted keys and a whole-state write load back to the same state.
-        assert_eq!(load(&tree), state);
-        let mut whole = BTreeMap::new();
-        persist(&mut whole, &state, &all_keys(&state));
-        assert_eq!(whole, tree);
-        assert!(all_keys(&state).contains(&Key::StagedTaskConfigs("c".into())));
-        assert!(all_keys(&state).contains(&Key::StagedSinkPartitions("c".into())));
-
-        // The last parts clear the staging, and the store removes its keys.
-        let last = [
-            Command::PutTaskConfigsPart { connector: "c".into(), epoch: 2, part: 1, parts: 2, configs: vec![] },
-            Command::SpreadSinkPartitionsPart {
-                connector: "c".into(),
-                generation: 3,
-                task_count: 3,
-                part: 1,
-                parts: 2,
-                tasks: vec![(0, vec![tp(2)])],
-            },
-        ];
-        let mut dirty = DirtyKeys::new();
-        assert_eq!(state.apply(6, &last[1], &mut dirty), Response::Applied);
-        persist(&mut tree, &state, &dirty);
-        assert!(!tree.contains_key(&sm_key(&Key::StagedSinkPartitions("c".into()))));
-        assert!(tree.contains_key(&sm_key(&Key::StagedTaskConfigs("c".into()))));
-        assert_eq!(load(&tree), state);
-        assert_eq!(state.sink_partitions["c"].tasks, vec![vec![tp(2)], vec![tp(0), tp(1)], vec![]]);
-        let mut dirty = DirtyKeys::new();
-        assert_eq!(state.apply(7, &last[0], &mut dirty), Response::Applied);
-        persist(&mut tree, &state, &dirty);
-        assert!(!tree.contains_key(&sm_key(&Key::StagedTaskConfigs("c".into()))));
-        assert_eq!(load(&tree), state);
-        assert_eq!(state.task_configs["c"].generation, 7);
-    }
 
     #[tokio::test]
     async fn staged_parts_survive_reopening_the_store() {
