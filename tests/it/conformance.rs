@@ -336,12 +336,7 @@ fn now_ms() -> i64 {
 // GET /, GET /health, unknown paths
 // ---------------------------------------------------------------------------------------------
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn root_health_and_unknown_paths() {
-    let mut c = Cluster::new(&[]);
-    let res = scenario_root_health_and_unknown_paths(&mut c).await;
-    c.report(res);
-}
+cluster_test!(root_health_and_unknown_paths, Cluster::new(&[]), scenario_root_health_and_unknown_paths);
 
 async fn scenario_root_health_and_unknown_paths(c: &mut Cluster) -> Result<()> {
     let (_, f, _) = setup(c).await?;
@@ -385,12 +380,11 @@ async fn scenario_root_health_and_unknown_paths(c: &mut Cluster) -> Result<()> {
 // GET /connectors
 // ---------------------------------------------------------------------------------------------
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn list_connectors_with_and_without_expand() {
-    let mut c = Cluster::new(&[]);
-    let res = scenario_list_connectors_with_and_without_expand(&mut c).await;
-    c.report(res);
-}
+cluster_test!(
+    list_connectors_with_and_without_expand,
+    Cluster::new(&[]),
+    scenario_list_connectors_with_and_without_expand
+);
 
 async fn scenario_list_connectors_with_and_without_expand(c: &mut Cluster) -> Result<()> {
     let (_, f1, f2) = setup(c).await?;
@@ -464,12 +458,7 @@ async fn scenario_list_connectors_with_and_without_expand(c: &mut Cluster) -> Re
 // POST /connectors
 // ---------------------------------------------------------------------------------------------
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn create_connector_success_cases() {
-    let mut c = Cluster::new(&[]);
-    let res = scenario_create_connector_success_cases(&mut c).await;
-    c.report(res);
-}
+cluster_test!(create_connector_success_cases, Cluster::new(&[]), scenario_create_connector_success_cases);
 
 async fn scenario_create_connector_success_cases(c: &mut Cluster) -> Result<()> {
     let (_, f1, f2) = setup(c).await?;
@@ -584,12 +573,7 @@ async fn scenario_create_connector_success_cases(c: &mut Cluster) -> Result<()> 
     Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn create_connector_error_cases() {
-    let mut c = Cluster::new(&[]);
-    let res = scenario_create_connector_error_cases(&mut c).await;
-    c.report(res);
-}
+cluster_test!(create_connector_error_cases, Cluster::new(&[]), scenario_create_connector_error_cases);
 
 async fn scenario_create_connector_error_cases(c: &mut Cluster) -> Result<()> {
     let (_, f1, f2) = setup(c).await?;
@@ -696,12 +680,7 @@ async fn scenario_create_connector_error_cases(c: &mut Cluster) -> Result<()> {
 // GET /connectors/{c}, GET/PUT/PATCH /connectors/{c}/config, DELETE /connectors/{c}
 // ---------------------------------------------------------------------------------------------
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn get_connector_and_config() {
-    let mut c = Cluster::new(&[]);
-    let res = scenario_get_connector_and_config(&mut c).await;
-    c.report(res);
-}
+cluster_test!(get_connector_and_config, Cluster::new(&[]), scenario_get_connector_and_config);
 
 async fn scenario_get_connector_and_config(c: &mut Cluster) -> Result<()> {
     let (_, f1, f2) = setup(c).await?;
@@ -722,12 +701,7 @@ async fn scenario_get_connector_and_config(c: &mut Cluster) -> Result<()> {
     Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn put_connector_config() {
-    let mut c = Cluster::new(&[]);
-    let res = scenario_put_connector_config(&mut c).await;
-    c.report(res);
-}
+cluster_test!(put_connector_config, Cluster::new(&[]), scenario_put_connector_config);
 
 async fn scenario_put_connector_config(c: &mut Cluster) -> Result<()> {
     let (_, f1, f2) = setup(c).await?;
@@ -797,12 +771,7 @@ async fn scenario_put_connector_config(c: &mut Cluster) -> Result<()> {
     Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn patch_connector_config() {
-    let mut c = Cluster::new(&[]);
-    let res = scenario_patch_connector_config(&mut c).await;
-    c.report(res);
-}
+cluster_test!(patch_connector_config, Cluster::new(&[]), scenario_patch_connector_config);
 
 async fn scenario_patch_connector_config(c: &mut Cluster) -> Result<()> {
     let (_, f1, f2) = setup(c).await?;
@@ -860,12 +829,7 @@ async fn scenario_patch_connector_config(c: &mut Cluster) -> Result<()> {
     Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn delete_connector() {
-    let mut c = Cluster::new(&[]);
-    let res = scenario_delete_connector(&mut c).await;
-    c.report(res);
-}
+cluster_test!(delete_connector, Cluster::new(&[]), scenario_delete_connector);
 
 async fn scenario_delete_connector(c: &mut Cluster) -> Result<()> {
     let (_, f1, f2) = setup(c).await?;
@@ -897,12 +861,7 @@ async fn scenario_delete_connector(c: &mut Cluster) -> Result<()> {
 // Status and tasks
 // ---------------------------------------------------------------------------------------------
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn status_and_task_endpoints() {
-    let mut c = Cluster::new(&[]);
-    let res = scenario_status_and_task_endpoints(&mut c).await;
-    c.report(res);
-}
+cluster_test!(status_and_task_endpoints, Cluster::new(&[]), scenario_status_and_task_endpoints);
 
 async fn scenario_status_and_task_endpoints(c: &mut Cluster) -> Result<()> {
     let (_, f1, f2) = setup(c).await?;
@@ -987,12 +946,7 @@ async fn scenario_status_and_task_endpoints(c: &mut Cluster) -> Result<()> {
 // Restart (§2.7)
 // ---------------------------------------------------------------------------------------------
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn restart_endpoints() {
-    let mut c = Cluster::new(&[]);
-    let res = scenario_restart_endpoints(&mut c).await;
-    c.report(res);
-}
+cluster_test!(restart_endpoints, Cluster::new(&[]), scenario_restart_endpoints);
 
 async fn scenario_restart_endpoints(c: &mut Cluster) -> Result<()> {
     let (_, f1, f2) = setup(c).await?;
@@ -1088,12 +1042,7 @@ fn expect_failed_task(t: &Value, members: &[String]) -> Result<()> {
     Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn restart_only_failed_tasks() {
-    let mut c = Cluster::new(&[]);
-    let res = scenario_restart_only_failed_tasks(&mut c).await;
-    c.report(res);
-}
+cluster_test!(restart_only_failed_tasks, Cluster::new(&[]), scenario_restart_only_failed_tasks);
 
 async fn scenario_restart_only_failed_tasks(c: &mut Cluster) -> Result<()> {
     let (_, f1, f2) = setup(c).await?;
@@ -1189,15 +1138,14 @@ async fn scenario_restart_only_failed_tasks(c: &mut Cluster) -> Result<()> {
     Ok(())
 }
 
-/// §2.7: every accepted restart request is carried out, whatever requests came before it. (In
-/// Kafka Connect "highest impact wins" only among requests still pending on a worker.)
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_restart_request_after_a_higher_impact_one_is_carried_out() {
+cluster_test!(
+    /// §2.7: every accepted restart request is carried out, whatever requests came before it. (In
+    /// Kafka Connect "highest impact wins" only among requests still pending on a worker.)
+    a_restart_request_after_a_higher_impact_one_is_carried_out,
     // Without automatic restarts a failed task stays FAILED until a request restarts it.
-    let mut c = Cluster::new(&["--no-auto-restart"]);
-    let res = scenario_a_restart_request_after_a_higher_impact_one_is_carried_out(&mut c).await;
-    c.report(res);
-}
+    Cluster::new(&["--no-auto-restart"]),
+    scenario_a_restart_request_after_a_higher_impact_one_is_carried_out
+);
 
 async fn scenario_a_restart_request_after_a_higher_impact_one_is_carried_out(c: &mut Cluster) -> Result<()> {
     let (_, f1, f2) = setup(c).await?;
@@ -1239,12 +1187,7 @@ async fn scenario_a_restart_request_after_a_higher_impact_one_is_carried_out(c: 
 // Pause, resume, stop (§2.5)
 // ---------------------------------------------------------------------------------------------
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn pause_resume_and_stop() {
-    let mut c = Cluster::new(&[]);
-    let res = scenario_pause_resume_and_stop(&mut c).await;
-    c.report(res);
-}
+cluster_test!(pause_resume_and_stop, Cluster::new(&[]), scenario_pause_resume_and_stop);
 
 async fn scenario_pause_resume_and_stop(c: &mut Cluster) -> Result<()> {
     let (leader, f1, f2) = setup(c).await?;
@@ -1337,14 +1280,13 @@ async fn scenario_pause_resume_and_stop(c: &mut Cluster) -> Result<()> {
     Ok(())
 }
 
-/// §2.1/§2.2/§2.5: a STOPPED connector reports the state STOPPED (written by the worker it is
-/// assigned to) and no tasks — whether it was stopped while running or created STOPPED.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn stopped_connectors_report_stopped() {
-    let mut c = Cluster::new(&[]);
-    let res = scenario_stopped_connectors_report_stopped(&mut c).await;
-    c.report(res);
-}
+cluster_test!(
+    /// §2.1/§2.2/§2.5: a STOPPED connector reports the state STOPPED (written by the worker it is
+    /// assigned to) and no tasks — whether it was stopped while running or created STOPPED.
+    stopped_connectors_report_stopped,
+    Cluster::new(&[]),
+    scenario_stopped_connectors_report_stopped
+);
 
 async fn scenario_stopped_connectors_report_stopped(c: &mut Cluster) -> Result<()> {
     let (leader, f1, f2) = setup(c).await?;
@@ -1378,12 +1320,7 @@ async fn scenario_stopped_connectors_report_stopped(c: &mut Cluster) -> Result<(
 // Topics (KIP-558)
 // ---------------------------------------------------------------------------------------------
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn active_topics() {
-    let mut c = Cluster::new(&[]);
-    let res = scenario_active_topics(&mut c).await;
-    c.report(res);
-}
+cluster_test!(active_topics, Cluster::new(&[]), scenario_active_topics);
 
 async fn scenario_active_topics(c: &mut Cluster) -> Result<()> {
     let (_, f1, f2) = setup(c).await?;
@@ -1414,12 +1351,7 @@ const NEED_OFFSETS: &str = "Partitions / offsets need to be provided for an alte
 const ALTERED: &str = "The offsets for this connector have been altered successfully";
 const RESET: &str = "The offsets for this connector have been reset successfully";
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn source_connector_offsets() {
-    let mut c = Cluster::new(&[]);
-    let res = scenario_source_connector_offsets(&mut c).await;
-    c.report(res);
-}
+cluster_test!(source_connector_offsets, Cluster::new(&[]), scenario_source_connector_offsets);
 
 async fn scenario_source_connector_offsets(c: &mut Cluster) -> Result<()> {
     let (_, f1, f2) = setup(c).await?;
@@ -1492,12 +1424,7 @@ async fn scenario_source_connector_offsets(c: &mut Cluster) -> Result<()> {
     Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sink_connector_offsets() {
-    let mut c = Cluster::new(&[]);
-    let res = scenario_sink_connector_offsets(&mut c).await;
-    c.report(res);
-}
+cluster_test!(sink_connector_offsets, Cluster::new(&[]), scenario_sink_connector_offsets);
 
 async fn scenario_sink_connector_offsets(c: &mut Cluster) -> Result<()> {
     let (_, f1, f2) = setup(c).await?;
@@ -1665,12 +1592,7 @@ const SINK_KEYS: &[&str] = &[
     "tasks.max.enforce",
 ];
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn connector_plugins_list_and_config() {
-    let mut c = Cluster::new(&[]);
-    let res = scenario_connector_plugins_list_and_config(&mut c).await;
-    c.report(res);
-}
+cluster_test!(connector_plugins_list_and_config, Cluster::new(&[]), scenario_connector_plugins_list_and_config);
 
 async fn scenario_connector_plugins_list_and_config(c: &mut Cluster) -> Result<()> {
     let (_, f, _) = setup(c).await?;
@@ -1793,12 +1715,7 @@ async fn scenario_connector_plugins_list_and_config(c: &mut Cluster) -> Result<(
     Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn validate_connector_configs() {
-    let mut c = Cluster::new(&[]);
-    let res = scenario_validate_connector_configs(&mut c).await;
-    c.report(res);
-}
+cluster_test!(validate_connector_configs, Cluster::new(&[]), scenario_validate_connector_configs);
 
 async fn scenario_validate_connector_configs(c: &mut Cluster) -> Result<()> {
     let (_, f, _) = setup(c).await?;
@@ -1924,12 +1841,7 @@ async fn scenario_validate_connector_configs(c: &mut Cluster) -> Result<()> {
 // Loggers (KIP-495, KIP-976; §9.2.9)
 // ---------------------------------------------------------------------------------------------
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn admin_loggers() {
-    let mut c = Cluster::new(&[]);
-    let res = scenario_admin_loggers(&mut c).await;
-    c.report(res);
-}
+cluster_test!(admin_loggers, Cluster::new(&[]), scenario_admin_loggers);
 
 async fn scenario_admin_loggers(c: &mut Cluster) -> Result<()> {
     let (leader, f1, f2) = setup(c).await?;
@@ -2005,12 +1917,11 @@ async fn scenario_admin_loggers(c: &mut Cluster) -> Result<()> {
 // Consistency and availability
 // ---------------------------------------------------------------------------------------------
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn config_written_through_one_follower_is_immediately_readable_on_the_other() {
-    let mut c = Cluster::new(&[]);
-    let res = scenario_config_written_through_one_follower_is_immediately_readable_on_the_other(&mut c).await;
-    c.report(res);
-}
+cluster_test!(
+    config_written_through_one_follower_is_immediately_readable_on_the_other,
+    Cluster::new(&[]),
+    scenario_config_written_through_one_follower_is_immediately_readable_on_the_other
+);
 
 async fn scenario_config_written_through_one_follower_is_immediately_readable_on_the_other(
     c: &mut Cluster,
@@ -2041,12 +1952,11 @@ async fn scenario_config_written_through_one_follower_is_immediately_readable_on
     Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn without_a_leader_writes_and_reads_answer_409_and_health_is_unhealthy() {
-    let mut c = Cluster::new(&[]);
-    let res = scenario_without_a_leader_writes_and_reads_answer_409_and_health_is_unhealthy(&mut c).await;
-    c.report(res);
-}
+cluster_test!(
+    without_a_leader_writes_and_reads_answer_409_and_health_is_unhealthy,
+    Cluster::new(&[]),
+    scenario_without_a_leader_writes_and_reads_answer_409_and_health_is_unhealthy
+);
 
 async fn scenario_without_a_leader_writes_and_reads_answer_409_and_health_is_unhealthy(c: &mut Cluster) -> Result<()> {
     let (leader, survivor, other) = setup(c).await?;

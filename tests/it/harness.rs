@@ -144,6 +144,34 @@ impl Drop for NodeProc {
     }
 }
 
+/// The `#[tokio::test]` of a scenario run on one cluster, the wrapper every cluster test shares:
+/// builds the cluster with `$cluster` (an expression, e.g. `Cluster::new(&["--voters", "1"])` or
+/// `Cluster::without_secret(&[])`), runs `$scenario(&mut cluster, $args…)` and, if it failed,
+/// panics with its error and every node's log tail ([`Cluster::report`]). Attributes and doc
+/// comments written before the name go on the test.
+///
+/// ```ignore
+/// cluster_test!(
+///     /// What the test shows.
+///     test_name,
+///     Cluster::new(&[]),
+///     scenario_fn,
+///     extra_argument
+/// );
+/// ```
+macro_rules! cluster_test {
+    ($(#[$attr:meta])* $name:ident, $cluster:expr, $scenario:path $(, $arg:expr)* $(,)?) => {
+        $(#[$attr])*
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $name() {
+            let mut c = $cluster;
+            let res = $scenario(&mut c $(, $arg)*).await;
+            c.report(res);
+        }
+    };
+}
+pub(crate) use cluster_test;
+
 /// A set of node processes sharing one temporary directory.
 pub struct Cluster {
     pub dir: tempfile::TempDir,

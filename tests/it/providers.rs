@@ -127,12 +127,7 @@ async fn scenario(c: &mut Cluster) -> Result<()> {
     Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn placeholders_are_stored_raw_and_resolved_where_the_unit_runs() {
-    let mut c = Cluster::new(&[]);
-    let res = scenario(&mut c).await;
-    c.report(res);
-}
+cluster_test!(placeholders_are_stored_raw_and_resolved_where_the_unit_runs, Cluster::new(&[]), scenario);
 
 /// A worker config naming a provider without its class is refused at start, naming the key.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
