@@ -17,9 +17,10 @@
 //! share: the expectations (`expect_*`) and the fixtures (connector configs, `setup`, `create`,
 //! `wait_state`, …).
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use anyhow::{ensure, Context, Result};
+// Wall-clock ms since the epoch (the library's public helper, not a copy): the clock the nodes
+// on this host stamp `last_modified` and `next_restart_ms` from.
+use raftconnect::connectors::now_ms;
 use serde_json::{json, Value};
 
 use crate::harness::*;
@@ -334,8 +335,4 @@ async fn state(c: &Cluster, via: u64) -> Result<Value> {
 
 async fn target_state(c: &Cluster, via: u64, name: &str) -> Result<Value> {
     Ok(state(c, via).await?["connectors"][name]["target_state"].clone())
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
