@@ -576,6 +576,21 @@ pub async fn post_declared_length(
     Ok((code, body.to_string()))
 }
 
+/// `POST /connectors` through node `via`, with `name` also set in the config; must answer 201.
+pub async fn post_connector(c: &Cluster, via: u64, name: &str, config: Value) -> anyhow::Result<()> {
+    let mut config = config;
+    config["name"] = serde_json::json!(name);
+    let body = serde_json::json!({ "name": name, "config": config });
+    let r = c.post_json(&format!("{}/connectors", c.url(via)), &body).await?;
+    anyhow::ensure!(r.status == 201, "create {name}: HTTP {} {}", r.status, r.text);
+    Ok(())
+}
+
+/// The lines of a file (none while it does not exist).
+pub fn file_lines(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path).unwrap_or_default().lines().map(String::from).collect()
+}
+
 /// Run the CLI and return its stdout (fails on a non-zero exit).
 pub fn cli(args: &[&str]) -> anyhow::Result<String> {
     let out = Command::new(BIN).args(args).output().context("run raftconnect CLI")?;
