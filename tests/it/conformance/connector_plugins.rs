@@ -1,4 +1,5 @@
-//! Connector plugins (§1.3 #24–#26, §9.2.1)
+//! Connector plugins: `GET /connector-plugins`, `GET /connector-plugins/{plugin}/config` and
+//! `PUT /connector-plugins/{plugin}/config/validate`.
 
 use raftconnect::plugins::PLUGINS;
 
@@ -212,7 +213,7 @@ async fn scenario_validate_connector_configs(c: &mut Cluster) -> Result<()> {
         async move { c.put_json(&url, &body).await }
     };
 
-    // §9.2.1 step 3, the source template.
+    // Kafka's connect_rest_test validates the source template this way.
     let r = validate(FSOURCE, source_template()).await?;
     (|| -> Result<()> {
         ensure!(r.status == 200 && is_json(&r), "HTTP {} {}", r.status, r.text);
@@ -246,7 +247,7 @@ async fn scenario_validate_connector_configs(c: &mut Cluster) -> Result<()> {
         ensure!(keys.len() == 4, "ConfigInfos fields: {keys:?}");
         Ok(())
     })()
-    .context("PUT /connector-plugins/{FQCN}/config/validate (source template) → 200, 0 errors, §9.2.1 key set")?;
+    .context("PUT /connector-plugins/{FQCN}/config/validate (source template) → 200, 0 errors, kafkatest's key set")?;
 
     let r = validate(FSINK, sink_template()).await?;
     (|| -> Result<()> {
@@ -261,7 +262,7 @@ async fn scenario_validate_connector_configs(c: &mut Cluster) -> Result<()> {
         );
         Ok(())
     })()
-    .context("PUT /connector-plugins/{FQCN}/config/validate (sink template) → 200, 0 errors, §9.2.1 key set")?;
+    .context("PUT /connector-plugins/{FQCN}/config/validate (sink template) → 200, 0 errors, kafkatest's key set")?;
 
     let r = validate("FileStreamSink", json!({ "connector.class": "FileStreamSink", "name": "v", "tasks.max": "0" }))
         .await?;

@@ -1,4 +1,5 @@
-//! GET /connectors/{c}, GET/PUT/PATCH /connectors/{c}/config, DELETE /connectors/{c}
+//! `GET /connectors/{c}`, `GET/PUT/PATCH /connectors/{c}/config`, `DELETE /connectors/{c}` (the
+//! create is in `create_connector`).
 
 use super::*;
 
@@ -9,7 +10,7 @@ async fn scenario_get_connector_and_config(c: &mut Cluster) -> Result<()> {
     create(c, f1, "g", &sink("/tmp/g")).await?;
     let url = c.url(f2);
 
-    // Once the connector has generated its task configs (§9.2.1 step 7).
+    // Once the connector has generated its task configs (as Kafka's connect_rest_test reads it).
     wait_info(c, f2, "g", &sink("/tmp/g"), "sink", 1)
         .await
         .context("GET /connectors/{c} → 200 ConnectorInfo with task 0")?;
@@ -164,7 +165,7 @@ async fn scenario_delete_connector(c: &mut Cluster) -> Result<()> {
     expect_error(&r, 404, "Connector d not found").context("GET /connectors/{c} after DELETE → 404")?;
     let r = c.get_reply(&format!("{}/connectors/d/config", c.url(f1))).await?;
     expect_error(&r, 404, "Connector d not found").context("GET /connectors/{c}/config after DELETE → 404")?;
-    // Statuses are local reads (eventually consistent, §1.2), so wait for the 404.
+    // Statuses are local reads (eventually consistent, as in Kafka Connect), so wait for the 404.
     let url = format!("{}/connectors/d/status", c.url(f2));
     let r = wait_for(DEADLINE, || async { c.get_reply(&url).await.ok().filter(|r| r.status != 200) })
         .await

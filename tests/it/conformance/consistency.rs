@@ -1,4 +1,4 @@
-//! Consistency and availability
+//! Consistency and availability: reads after writes through other nodes; no leader.
 
 use super::*;
 

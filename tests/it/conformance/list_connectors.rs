@@ -1,4 +1,4 @@
-//! GET /connectors
+//! `GET /connectors[?expand=status&expand=info]`.
 
 use super::*;
 

@@ -1,4 +1,4 @@
-//! Loggers (KIP-495, KIP-976; §9.2.9)
+//! Loggers: `/admin/loggers` (KIP-495), with cluster scope (KIP-976).
 
 use super::*;
 

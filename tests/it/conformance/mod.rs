@@ -1,8 +1,9 @@
-//! REST conformance suite, written from the Kafka Connect reference
-//! (/work/shared/reference/kafka-connect.md §1.1–§1.4, §2.5, §2.7, §5.4, §8.1, §9.2.1):
-//! every endpoint of the table in §1.3 and each of its error cases, against a real 3-node
-//! cluster. Requests go to followers (so that leader-only work is forwarded); bodies are parsed
-//! and compared with exact `json!` values; status codes and messages are exact.
+//! REST conformance suite, written from Kafka Connect's behaviour (its REST resources and
+//! entities, state machines, restart and offset semantics, the FileStream connectors and the
+//! kafkatest `connect_rest_test.py` checks): every public endpoint of Kafka Connect's REST API
+//! and each of its error cases, against a real 3-node cluster. Requests go to followers (so that
+//! leader-only work is forwarded); bodies are parsed and compared with exact `json!` values;
+//! status codes and messages are exact.
 //!
 //! Connectors run: the planner places each connector and task on a node, which starts it,
 //! publishes its task configs and reports statuses. Whatever depends on that timing (statuses,
@@ -123,7 +124,8 @@ fn invalid_config_message(errors: &[&str]) -> String {
 // Fixtures
 // ---------------------------------------------------------------------------------------------
 
-/// §9.2.1's `local-file-source` template.
+/// The `local-file-source` template of Kafka's system tests (kafkatest), with the topic given
+/// through a `${file:…}` config provider reference.
 fn source_template() -> Value {
     json!({
         "name": "local-file-source",
@@ -137,7 +139,7 @@ fn source_template() -> Value {
     })
 }
 
-/// §9.2.1's `local-file-sink` template (with the Python-rendered `True`s).
+/// The `local-file-sink` template of Kafka's system tests (with the `True`s its Python renders).
 fn sink_template() -> Value {
     json!({
         "name": "local-file-sink",
@@ -181,8 +183,9 @@ fn info_with_tasks(name: &str, config: &Value, ty: &str, tasks: usize) -> Value 
     json!({ "name": name, "config": named(config, name), "tasks": ids, "type": ty })
 }
 
-/// FileStreamSource's one task config (§8.1: one task whatever `tasks.max` says): `file`,
-/// `topic` and `batch.size` as configured, plus the `task.class` the worker adds (§1.4.1).
+/// FileStreamSource's one task config (the connector makes exactly one task whatever `tasks.max`
+/// says): `file`, `topic` and `batch.size` as configured, plus the `task.class` the worker adds to
+/// every task config.
 fn source_task_config(config: &Value) -> Value {
     let mut task = serde_json::Map::new();
     for key in ["file", "topic"] {

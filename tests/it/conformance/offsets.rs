@@ -1,4 +1,5 @@
-//! Offsets (§5.4, KIP-875; initial offsets at create time, KIP-995)
+//! Offsets: `GET/PATCH/DELETE /connectors/{c}/offsets` (KIP-875); initial offsets at create time
+//! (KIP-995).
 
 use super::*;
 
@@ -100,7 +101,7 @@ async fn scenario_sink_connector_offsets(c: &mut Cluster) -> Result<()> {
     let r = c.get_reply(&offsets).await?;
     expect_json(&r, 200, &json!({ "offsets": [initial] })).context("GET /connectors/{c}/offsets (sink shape)")?;
 
-    // §5.4 format errors, each exact.
+    // Kafka Connect's sink offset format errors (SinkUtils), each exact.
     let cases = [
         (
             json!({ "partition": null, "offset": { "kafka_offset": 1 } }),

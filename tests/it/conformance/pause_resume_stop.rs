@@ -1,4 +1,4 @@
-//! Pause, resume, stop (§2.5)
+//! Pause, resume, stop: the target states PAUSED, RUNNING (Kafka's STARTED) and STOPPED.
 
 use super::*;
 
@@ -17,7 +17,8 @@ async fn scenario_pause_resume_and_stop(c: &mut Cluster) -> Result<()> {
     let r = c.put_empty(&format!("{u1}/connectors/p/pause")).await?;
     expect_empty(&r, 202).context("PUT /connectors/{c}/pause → 202")?;
     ensure!(target_state(c, f2, "p").await? == "PAUSED", "target state after pause");
-    // §9.2.6: every node reports the connector and its task PAUSED.
+    // Every node reports the connector and its task PAUSED (as Kafka's system test
+    // test_pause_and_resume_source requires of every worker's REST API).
     for node in [f2, leader, f1] {
         wait_state(c, node, "p", "source", "PAUSED", &["PAUSED"])
             .await
@@ -51,8 +52,8 @@ async fn scenario_pause_resume_and_stop(c: &mut Cluster) -> Result<()> {
     ensure!(target_state(c, f2, "p").await? == "STOPPED", "target state after stop");
     let r = c.put_empty(&format!("{u2}/connectors/p/stop")).await?;
     expect_empty(&r, 204).context("PUT /connectors/{c}/stop again → 204 (idempotent)")?;
-    // §2.4: the tasks of a STOPPED connector do not exist (its connector state is checked by
-    // stopped_connectors_report_stopped).
+    // In Kafka Connect a STOPPED connector's tasks do not exist: its task configs are set to `[]`
+    // (its connector state is checked by stopped_connectors_report_stopped).
     let r = c.get_reply(&format!("{u2}/connectors/p")).await?;
     expect_json(&r, 200, &info("p", &source("/tmp/p"), "source")).context("a STOPPED connector has zero tasks")?;
     let r = c.get_reply(&format!("{u2}/connectors/p/tasks")).await?;
@@ -71,7 +72,8 @@ async fn scenario_pause_resume_and_stop(c: &mut Cluster) -> Result<()> {
         })?;
     }
 
-    // §2.5: pausing a STOPPED connector pauses it with zero tasks; resuming regenerates them.
+    // In Kafka Connect pausing a STOPPED connector pauses it with zero tasks; resuming it
+    // regenerates them.
     let r = c.put_empty(&format!("{u1}/connectors/p/pause")).await?;
     expect_empty(&r, 202).context("PUT /connectors/{c}/pause from STOPPED → 202")?;
     ensure!(target_state(c, f2, "p").await? == "PAUSED", "target state after pausing a stopped connector");
@@ -96,8 +98,8 @@ async fn scenario_pause_resume_and_stop(c: &mut Cluster) -> Result<()> {
 }
 
 cluster_test!(
-    /// §2.1/§2.2/§2.5: a STOPPED connector reports the state STOPPED (written by the worker it is
-    /// assigned to) and no tasks — whether it was stopped while running or created STOPPED.
+    /// A STOPPED connector reports the state STOPPED (in Kafka Connect the worker it is assigned to
+    /// writes it, and a stopped connector's tasks disappear from the status) and no tasks — whether it was stopped while running or created STOPPED.
     stopped_connectors_report_stopped,
     Cluster::new(&[]),
     scenario_stopped_connectors_report_stopped

@@ -1,4 +1,5 @@
-//! Restart (§2.7)
+//! Restart: `POST /connectors/{c}/restart[?includeTasks&onlyFailed]` (KIP-745) and
+//! `POST /connectors/{c}/tasks/{t}/restart`.
 
 use super::*;
 
@@ -199,8 +200,9 @@ async fn scenario_restart_only_failed_tasks(c: &mut Cluster) -> Result<()> {
 }
 
 cluster_test!(
-    /// §2.7: every accepted restart request is carried out, whatever requests came before it. (In
-    /// Kafka Connect "highest impact wins" only among requests still pending on a worker.)
+    /// Every accepted restart request is carried out, whatever requests came before it. (In Kafka
+    /// Connect a worker keeps one pending request per connector, the "highest impact" one, but
+    /// only among requests still pending on it.)
     a_restart_request_after_a_higher_impact_one_is_carried_out,
     // Without automatic restarts a failed task stays FAILED until a request restarts it.
     Cluster::new(&["--no-auto-restart"]),

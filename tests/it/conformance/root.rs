@@ -1,4 +1,4 @@
-//! GET /, GET /health, unknown paths
+//! `GET /`, `GET /health`, unknown paths.
 
 use super::*;
 
@@ -13,7 +13,8 @@ async fn scenario_root_health_and_unknown_paths(c: &mut Cluster) -> Result<()> {
         ensure!(r.status == 200 && is_json(&r), "HTTP {} {}", r.status, r.text);
         ensure!(r.body["version"] == json!(env!("CARGO_PKG_VERSION")), "version: {}", r.text);
         ensure!(r.body["commit"].as_str().map(|s| !s.is_empty()).unwrap_or(false), "commit: {}", r.text);
-        // §1.4.1 shows a string; there is no Kafka cluster yet, so only its presence is checked.
+        // Kafka Connect answers the Kafka cluster's id, a string; there is no Kafka cluster here, so
+        // only the field's presence is checked.
         ensure!(
             r.body.as_object().map(|o| o.contains_key("kafka_cluster_id")).unwrap_or(false),
             "kafka_cluster_id: {}",

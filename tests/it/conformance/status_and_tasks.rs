@@ -1,4 +1,5 @@
-//! Status and tasks
+//! Status and tasks: `GET /connectors/{c}/status`, `/tasks`, `/tasks-config`,
+//! `/tasks/{t}/status`.
 
 use super::*;
 
@@ -54,7 +55,7 @@ async fn scenario_status_and_task_endpoints(c: &mut Cluster) -> Result<()> {
     expect_error(&r, 404, "No status found for task nope-0")
         .context("GET /connectors/{unknown}/tasks/0/status → 404")?;
 
-    // §8.1: FileStreamSource has one task whatever tasks.max says (its batch.size is passed
+    // Kafka's FileStreamSource has one task whatever tasks.max says (its batch.size is passed
     // on); FileStreamSink has tasks.max copies of its config.
     let mut src3 = source("/tmp/s3");
     src3["tasks.max"] = json!("3");

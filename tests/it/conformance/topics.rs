@@ -1,4 +1,4 @@
-//! Topics (KIP-558)
+//! Active topics: `GET /connectors/{c}/topics`, `PUT /connectors/{c}/topics/reset` (KIP-558).
 
 use super::*;
 
@@ -15,7 +15,8 @@ async fn scenario_active_topics(c: &mut Cluster) -> Result<()> {
     let r = c.put_empty(&format!("{}/connectors/t/topics/reset", c.url(f2))).await?;
     expect_empty(&r, 202).context("PUT /connectors/{c}/topics/reset → 202")?;
 
-    // Kafka Connect reads the status store without an existence check: no 404 (§1.3 #19, #20).
+    // Kafka Connect reads the status store without an existence check: no 404 for an unknown
+    // connector, from either endpoint.
     let r = c.get_reply(&format!("{}/connectors/nope/topics", c.url(f1))).await?;
     expect_json(&r, 200, &json!({ "nope": { "topics": [] } }))
         .context("GET /connectors/{unknown}/topics → 200 empty")?;
