@@ -6,14 +6,13 @@ use serde_json::{json, Value};
 
 use crate::harness::*;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bad_input_gets_clear_errors_and_the_cluster_keeps_working() {
+cluster_test!(
+    bad_input_gets_clear_errors_and_the_cluster_keeps_working,
     // Without a cluster secret, so that bad RPC bodies reach the decoder (with one, they are
     // refused before it: tests/it/security.rs).
-    let mut c = Cluster::without_secret(&[]);
-    let res = scenario(&mut c).await;
-    c.report(res);
-}
+    Cluster::without_secret(&[]),
+    scenario
+);
 
 fn error_body(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or(Value::Null)

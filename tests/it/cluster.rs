@@ -16,12 +16,11 @@ fn entry_at(log: &[Value], index: u64) -> Option<Value> {
     log.iter().find(|e| e["index"].as_u64() == Some(index)).cloned()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn three_nodes_form_a_cluster_and_a_follower_write_reaches_every_log() {
-    let mut c = Cluster::new(&[]);
-    let res = scenario_three_nodes_form_a_cluster_and_a_follower_write_reaches_every_log(&mut c).await;
-    c.report(res);
-}
+cluster_test!(
+    three_nodes_form_a_cluster_and_a_follower_write_reaches_every_log,
+    Cluster::new(&[]),
+    scenario_three_nodes_form_a_cluster_and_a_follower_write_reaches_every_log
+);
 
 async fn scenario_three_nodes_form_a_cluster_and_a_follower_write_reaches_every_log(
     c: &mut Cluster,
@@ -68,12 +67,11 @@ async fn scenario_three_nodes_form_a_cluster_and_a_follower_write_reaches_every_
     Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn leader_crash_elects_a_new_leader_and_the_old_one_catches_up_after_restart() {
-    let mut c = Cluster::new(&[]);
-    let res = scenario_leader_crash_elects_a_new_leader_and_the_old_one_catches_up_after_restart(&mut c).await;
-    c.report(res);
-}
+cluster_test!(
+    leader_crash_elects_a_new_leader_and_the_old_one_catches_up_after_restart,
+    Cluster::new(&[]),
+    scenario_leader_crash_elects_a_new_leader_and_the_old_one_catches_up_after_restart
+);
 
 async fn scenario_leader_crash_elects_a_new_leader_and_the_old_one_catches_up_after_restart(
     c: &mut Cluster,
@@ -116,12 +114,11 @@ async fn scenario_leader_crash_elects_a_new_leader_and_the_old_one_catches_up_af
     Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_fourth_node_joins_as_learner_by_snapshot_and_replaces_a_removed_voter() {
-    let mut c = Cluster::new(&["--log-keep", "0"]);
-    let res = scenario_a_fourth_node_joins_as_learner_by_snapshot_and_replaces_a_removed_voter(&mut c).await;
-    c.report(res);
-}
+cluster_test!(
+    a_fourth_node_joins_as_learner_by_snapshot_and_replaces_a_removed_voter,
+    Cluster::new(&["--log-keep", "0"]),
+    scenario_a_fourth_node_joins_as_learner_by_snapshot_and_replaces_a_removed_voter
+);
 
 async fn scenario_a_fourth_node_joins_as_learner_by_snapshot_and_replaces_a_removed_voter(
     c: &mut Cluster,

@@ -13,21 +13,21 @@ use crate::harness::*;
 
 const ROUNDS: u64 = 5;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn create_on_a_follower_while_the_leader_is_killed_is_never_duplicated_or_lost() {
-    let mut c = Cluster::new(&[]);
-    let res = scenario(&mut c, false).await;
-    c.report(res);
-}
+cluster_test!(
+    create_on_a_follower_while_the_leader_is_killed_is_never_duplicated_or_lost,
+    Cluster::new(&[]),
+    scenario,
+    false
+);
 
-/// The same, and afterwards every node reports every connector and its task RUNNING (exactly,
-/// without failures or restarts: a leader change is routine, not a connector failure).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn after_creates_during_leader_kills_every_connector_reports_running() {
-    let mut c = Cluster::new(&[]);
-    let res = scenario(&mut c, true).await;
-    c.report(res);
-}
+cluster_test!(
+    /// The same, and afterwards every node reports every connector and its task RUNNING (exactly,
+    /// without failures or restarts: a leader change is routine, not a connector failure).
+    after_creates_during_leader_kills_every_connector_reports_running,
+    Cluster::new(&[]),
+    scenario,
+    true
+);
 
 async fn scenario(c: &mut Cluster, check_statuses: bool) -> Result<()> {
     c.form(3).await?;

@@ -33,14 +33,6 @@ async fn cluster_with_broker(n: u64, props: &str) -> Result<(Cluster, Broker)> {
     Ok((c, broker))
 }
 
-async fn create(c: &Cluster, via: u64, name: &str, config: Value) -> Result<()> {
-    let mut config = config;
-    config["name"] = json!(name);
-    let r = c.post_json(&format!("{}/connectors", c.url(via)), &json!({ "name": name, "config": config })).await?;
-    ensure!(r.status == 201, "create {name}: HTTP {} {}", r.status, r.text);
-    Ok(())
-}
-
 /// Wait until the connector and all its tasks are RUNNING; returns task id → worker_id.
 async fn wait_running(c: &Cluster, via: u64, name: &str, tasks: usize) -> Result<BTreeMap<u64, String>> {
     let url = format!("{}/connectors/{name}/status", c.url(via));
@@ -69,17 +61,13 @@ fn node_of(c: &Cluster, worker_id: &str) -> Result<u64> {
         .with_context(|| format!("no node is {worker_id}"))
 }
 
-fn lines(path: &Path) -> Vec<String> {
-    std::fs::read_to_string(path).unwrap_or_default().lines().map(String::from).collect()
-}
-
 async fn wait_lines(path: &Path, n: usize, timeout: Duration) -> Result<Vec<String>> {
     let got = wait_for(timeout, || async move {
-        let l = lines(path);
+        let l = file_lines(path);
         (l.len() >= n).then_some(l)
     })
     .await;
-    got.with_context(|| format!("{} has {} of {n} lines", path.display(), lines(path).len()))
+    got.with_context(|| format!("{} has {} of {n} lines", path.display(), file_lines(path).len()))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -91,7 +79,7 @@ async fn file_pipeline_moves_100k_lines_through_a_4_partition_topic_on_3_nodes()
         let output = c.dir.path().join("output.txt");
         let text: String = (0..100_000).map(|i| format!("line-{i:06} some payload text\n")).collect();
         std::fs::write(&input, &text)?;
-        create(
+        post_connector(
             &c,
             2,
             "src",
@@ -100,7 +88,7 @@ async fn file_pipeline_moves_100k_lines_through_a_4_partition_topic_on_3_nodes()
             }),
         )
         .await?;
-        create(
+        post_connector(
             &c,
             3,
             "sink",
@@ -156,7 +144,8 @@ async fn the_default_json_converter_writes_kafka_connects_envelope_byte_for_byte
         let input = c.dir.path().join("in.txt");
         std::fs::write(&input, "foo\nbar \"quoted\"\n")?;
         // No converter in the connector config: the worker's default, JsonConverter with schemas.
-        create(&c, 1, "src", json!({ "connector.class": "FileStreamSource", "file": input, "topic": "env" })).await?;
+        post_connector(&c, 1, "src", json!({ "connector.class": "FileStreamSource", "file": input, "topic": "env" }))
+            .await?;
         let got = broker.read_all("env", 1, 2, Duration::from_secs(30))?;
         let values: Vec<String> =
             got.iter().map(|r| String::from_utf8_lossy(r.value.as_deref().unwrap_or_default()).into_owned()).collect();
@@ -183,7 +172,7 @@ async fn the_default_json_converter_writes_kafka_connects_envelope_byte_for_byte
 /// The JSON lines of the verifiable connectors, per source task: seqnos (with repeats).
 fn seqnos(path: &Path, flag: &str) -> BTreeMap<i64, Vec<i64>> {
     let mut out: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
-    for l in lines(path) {
+    for l in file_lines(path) {
         let Ok(v) = serde_json::from_str::<Value>(&l) else { continue };
         if v[flag] == true {
             if let (Some(t), Some(s)) = (v["task"].as_i64(), v["seqno"].as_i64()) {
@@ -203,7 +192,7 @@ fn repeated_lines(path: &Path, task: i64, flushed: &[i64]) -> String {
         *count.entry(*s).or_default() += 1;
     }
     let repeated: BTreeSet<i64> = count.into_iter().filter(|(_, n)| *n > 1).map(|(s, _)| s).take(5).collect();
-    lines(path)
+    file_lines(path)
         .into_iter()
         .filter(|l| {
             serde_json::from_str::<Value>(l).is_ok_and(|v| {
@@ -237,12 +226,12 @@ async fn bounce_setup() -> Result<Bounce> {
     broker.create_topic("test", 4)?;
     let source_out = c.dir.path().join("source.jsonl");
     let sink_out = c.dir.path().join("sink.jsonl");
-    create(&c, 1, "vsource", json!({
+    post_connector(&c, 1, "vsource", json!({
         "connector.class": "org.apache.kafka.connect.tools.VerifiableSourceConnector",
         "tasks.max": SOURCE_TASKS.to_string(), "topic": "test", "throughput": RATE.to_string(), "output.file": source_out,
     }))
     .await?;
-    create(
+    post_connector(
         &c,
         1,
         "vsink",
@@ -423,7 +412,7 @@ async fn patching_a_sink_offset_back_redelivers_the_records_after_it() {
         let values: Vec<String> = (0..100).map(|i| format!("v{i}")).collect();
         broker.produce("rt", 0, &values)?;
         let out = c.dir.path().join("rt.txt");
-        create(&c, 1, "rt-sink", json!({
+        post_connector(&c, 1, "rt-sink", json!({
             "connector.class": "FileStreamSink", "topics": "rt", "file": out, "value.converter": STRING,
         }))
         .await?;
@@ -452,7 +441,7 @@ async fn patching_a_sink_offset_back_redelivers_the_records_after_it() {
             r.body["offsets"][0]["offset"]["kafka_offset"] == 100
         })
         .await?;
-        ensure!(lines(&out).len() == 110, "extra lines: {:?}", lines(&out));
+        ensure!(file_lines(&out).len() == 110, "extra lines: {:?}", file_lines(&out));
         Ok(())
     }
     .await;
@@ -472,7 +461,7 @@ async fn a_sink_over_2000_partitions_gets_every_partition_assigned_delivered_and
         let records: Vec<(i32, &str)> = values.iter().enumerate().map(|(p, v)| (p as i32, v.as_str())).collect();
         broker.produce_to(TOPIC, &records)?;
         let out = c.dir.path().join("wide.txt");
-        create(
+        post_connector(
             &c,
             1,
             "wide",
@@ -516,7 +505,7 @@ async fn a_regex_sink_picks_up_a_matching_topic_created_later() {
             broker.produce("re-a", 1, &["a1".to_string()])?;
             broker.produce("other", 0, &["never".to_string()])?;
             let out = c.dir.path().join("re.txt");
-            create(&c, 1, "re-sink", json!({
+            post_connector(&c, 1, "re-sink", json!({
             "connector.class": "FileStreamSink", "topics.regex": "re-.*", "file": out, "value.converter": STRING,
         }))
         .await?;
@@ -550,7 +539,7 @@ async fn a_full_producer_queue_holds_the_task_back_and_offsets_are_committed_onc
     let res = async {
         broker.create_topic("gen", 2)?;
         let started = std::time::Instant::now();
-        create(
+        post_connector(
             &c,
             1,
             "gen",
@@ -606,11 +595,11 @@ async fn stop_and_resume_commit_final_offsets_and_deliver_nothing_twice() {
         let output = c.dir.path().join("sr-out.txt");
         let first: String = (0..100).map(|i| format!("a{i}\n")).collect();
         std::fs::write(&input, &first)?;
-        create(&c, 1, "sr-src", json!({
+        post_connector(&c, 1, "sr-src", json!({
             "connector.class": "FileStreamSource", "file": input, "topic": "sr", "value.converter": STRING,
         }))
         .await?;
-        create(&c, 2, "sr-sink", json!({
+        post_connector(&c, 2, "sr-sink", json!({
             "connector.class": "FileStreamSink", "file": output, "topics": "sr", "tasks.max": "2", "value.converter": STRING,
         }))
         .await?;
@@ -648,7 +637,7 @@ async fn stop_and_resume_commit_final_offsets_and_deliver_nothing_twice() {
             })
         })
         .await?;
-        let out_now = lines(&output);
+        let out_now = file_lines(&output);
         ensure!(out_now.len() == 120, "output has {} lines: {:?}", out_now.len(), out_now);
         let distinct: BTreeSet<&String> = out.iter().collect();
         ensure!(distinct.len() == 120, "duplicates in the output");

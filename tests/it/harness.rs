@@ -144,6 +144,34 @@ impl Drop for NodeProc {
     }
 }
 
+/// The `#[tokio::test]` of a scenario run on one cluster, the wrapper every cluster test shares:
+/// builds the cluster with `$cluster` (an expression, e.g. `Cluster::new(&["--voters", "1"])` or
+/// `Cluster::without_secret(&[])`), runs `$scenario(&mut cluster, $args…)` and, if it failed,
+/// panics with its error and every node's log tail ([`Cluster::report`]). Attributes and doc
+/// comments written before the name go on the test.
+///
+/// ```ignore
+/// cluster_test!(
+///     /// What the test shows.
+///     test_name,
+///     Cluster::new(&[]),
+///     scenario_fn,
+///     extra_argument
+/// );
+/// ```
+macro_rules! cluster_test {
+    ($(#[$attr:meta])* $name:ident, $cluster:expr, $scenario:path $(, $arg:expr)* $(,)?) => {
+        $(#[$attr])*
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $name() {
+            let mut c = $cluster;
+            let res = $scenario(&mut c $(, $arg)*).await;
+            c.report(res);
+        }
+    };
+}
+pub(crate) use cluster_test;
+
 /// A set of node processes sharing one temporary directory.
 pub struct Cluster {
     pub dir: tempfile::TempDir,
@@ -546,6 +574,21 @@ pub async fn post_declared_length(
         .and_then(|c| c.parse().ok())
         .ok_or_else(|| anyhow!("no status line in {head:?}"))?;
     Ok((code, body.to_string()))
+}
+
+/// `POST /connectors` through node `via`, with `name` also set in the config; must answer 201.
+pub async fn post_connector(c: &Cluster, via: u64, name: &str, config: Value) -> anyhow::Result<()> {
+    let mut config = config;
+    config["name"] = serde_json::json!(name);
+    let body = serde_json::json!({ "name": name, "config": config });
+    let r = c.post_json(&format!("{}/connectors", c.url(via)), &body).await?;
+    anyhow::ensure!(r.status == 201, "create {name}: HTTP {} {}", r.status, r.text);
+    Ok(())
+}
+
+/// The lines of a file (none while it does not exist).
+pub fn file_lines(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path).unwrap_or_default().lines().map(String::from).collect()
 }
 
 /// Run the CLI and return its stdout (fails on a non-zero exit).

@@ -136,18 +136,6 @@ async fn cluster(broker: &Broker, props: &str) -> Result<Cluster> {
     Ok(c)
 }
 
-async fn create(c: &Cluster, name: &str, config: Value) -> Result<()> {
-    let mut config = config;
-    config["name"] = json!(name);
-    let r = c.post_json(&format!("{}/connectors", c.url(1)), &json!({ "name": name, "config": config })).await?;
-    ensure!(r.status == 201, "create {name}: HTTP {} {}", r.status, r.text);
-    Ok(())
-}
-
-fn lines(path: &Path) -> Vec<String> {
-    std::fs::read_to_string(path).unwrap_or_default().lines().map(String::from).collect()
-}
-
 /// FileStreamSource → `topic` → FileStreamSink with `n` lines; returns when the sink's file
 /// has them all (checked to be the input's lines, each once).
 async fn pipeline(c: &Cluster, topic: &str, n: usize) -> Result<()> {
@@ -155,14 +143,16 @@ async fn pipeline(c: &Cluster, topic: &str, n: usize) -> Result<()> {
     let output = c.dir.path().join(format!("{topic}.out"));
     let text: String = (0..n).map(|i| format!("{topic}-{i:05}\n")).collect();
     std::fs::write(&input, &text)?;
-    create(
+    post_connector(
         c,
+        1,
         "src",
         json!({ "connector.class": "FileStreamSource", "file": input, "topic": topic, "value.converter": STRING }),
     )
     .await?;
-    create(
+    post_connector(
         c,
+        1,
         "sink",
         json!({ "connector.class": "FileStreamSink", "file": output, "topics": topic, "value.converter": STRING }),
     )
@@ -170,12 +160,12 @@ async fn pipeline(c: &Cluster, topic: &str, n: usize) -> Result<()> {
     let got = wait_for(Duration::from_secs(60), || {
         let output = output.clone();
         async move {
-            let l = lines(&output);
+            let l = file_lines(&output);
             (l.len() >= n).then_some(l)
         }
     })
     .await
-    .with_context(|| format!("{} has {} of {n} lines", output.display(), lines(&output).len()))?;
+    .with_context(|| format!("{} has {} of {n} lines", output.display(), file_lines(&output).len()))?;
     let mut sorted = got.clone();
     sorted.sort();
     let expected: Vec<String> = text.lines().map(String::from).collect();
@@ -231,8 +221,13 @@ async fn a_node_without_security_keys_reports_the_tls_only_broker_and_moves_noth
         create_topic(&tls, "plain-lines", 1).await?;
         let input = c.dir.path().join("in.txt");
         std::fs::write(&input, "a\nb\nc\n")?;
-        create(&c, "src", json!({ "connector.class": "FileStreamSource", "file": input, "topic": "plain-lines" }))
-            .await?;
+        post_connector(
+            &c,
+            1,
+            "src",
+            json!({ "connector.class": "FileStreamSource", "file": input, "topic": "plain-lines" }),
+        )
+        .await?;
         // The TLS listener closes the connection on librdkafka's plaintext ApiVersion request;
         // the node logs it for the task's producer.
         wait_for(Duration::from_secs(30), || async {

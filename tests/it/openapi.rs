@@ -5,12 +5,7 @@ use serde_json::Value;
 
 use crate::harness::*;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn openapi_document_matches_the_router() {
-    let mut c = Cluster::new(&["--voters", "1"]);
-    let res = scenario(&mut c).await;
-    c.report(res);
-}
+cluster_test!(openapi_document_matches_the_router, Cluster::new(&["--voters", "1"]), scenario);
 
 async fn scenario(c: &mut Cluster) -> anyhow::Result<()> {
     c.form(1).await?;

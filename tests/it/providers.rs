@@ -4,7 +4,7 @@
 //! cannot be resolved fails the connector with a trace naming it, and no secret.
 
 use anyhow::{ensure, Result};
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::harness::*;
 
@@ -12,14 +12,6 @@ use crate::harness::*;
 const SECRET: &str = "s3cr3t-t0ken-7d1f";
 
 const MOCK: &str = "org.apache.kafka.connect.tools.MockSourceConnector";
-
-async fn create(c: &Cluster, name: &str, config: Value) -> Result<()> {
-    let mut config = config;
-    config["name"] = json!(name);
-    let r = c.post_json(&format!("{}/connectors", c.url(1)), &json!({ "name": name, "config": config })).await?;
-    ensure!(r.status == 201, "create {name}: HTTP {} {}", r.status, r.text);
-    Ok(())
-}
 
 async fn scenario(c: &mut Cluster) -> Result<()> {
     let secrets = c.dir.path().join("secrets");
@@ -46,7 +38,7 @@ async fn scenario(c: &mut Cluster) -> Result<()> {
     // not redact it: a resolved value there would show.
     let placeholder = format!("${{file:{}:token}}", file.display());
     let upstream = format!("https://svc:{placeholder}@upstream.example/x");
-    create(c, "ok", json!({ "connector.class": MOCK, "tasks.max": "1", "upstream.url": upstream })).await?;
+    post_connector(c, 1, "ok", json!({ "connector.class": MOCK, "tasks.max": "1", "upstream.url": upstream })).await?;
 
     // Runs: the connector started with the resolved config and published its task config.
     let status = format!("{base}/connectors/ok/status");
@@ -86,8 +78,13 @@ async fn scenario(c: &mut Cluster) -> Result<()> {
     // placeholder, and only the value the task sees (`task-failure`) makes it fail. A value a
     // provider resolved counts as a secret: the failure trace shows it hidden.
     let mode = format!("${{file:{}:mode}}", file.display());
-    create(c, "resolved", json!({ "connector.class": MOCK, "tasks.max": "1", "mock_mode": mode, "delay_ms": "0" }))
-        .await?;
+    post_connector(
+        c,
+        1,
+        "resolved",
+        json!({ "connector.class": MOCK, "tasks.max": "1", "mock_mode": mode, "delay_ms": "0" }),
+    )
+    .await?;
     let r = c
         .get_until(&format!("{base}/connectors/resolved/status"), "resolved's task FAILED", |r| {
             r.status == 200 && r.body["connector"]["state"] == "RUNNING" && r.body["tasks"][0]["state"] == "FAILED"
@@ -101,8 +98,9 @@ async fn scenario(c: &mut Cluster) -> Result<()> {
     // A missing key fails the connector with a trace that names the placeholder and the key,
     // although another key of the same config resolved to the secret first.
     let missing = format!("${{file:{}:no.such.key}}", file.display());
-    create(
+    post_connector(
         c,
+        1,
         "bad",
         json!({ "connector.class": MOCK, "tasks.max": "1", "a.first": placeholder, "upstream.url": missing }),
     )
@@ -127,12 +125,7 @@ async fn scenario(c: &mut Cluster) -> Result<()> {
     Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn placeholders_are_stored_raw_and_resolved_where_the_unit_runs() {
-    let mut c = Cluster::new(&[]);
-    let res = scenario(&mut c).await;
-    c.report(res);
-}
+cluster_test!(placeholders_are_stored_raw_and_resolved_where_the_unit_runs, Cluster::new(&[]), scenario);
 
 /// A worker config naming a provider without its class is refused at start, naming the key.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

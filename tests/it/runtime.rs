@@ -109,18 +109,7 @@ async fn setup(c: &mut Cluster) -> anyhow::Result<BTreeMap<String, Run>> {
     wait_settled(c, &[1, 2, 3]).await
 }
 
-macro_rules! scenario_test {
-    ($name:ident, $body:ident) => {
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn $name() {
-            let mut c = Cluster::new(&[]);
-            let res = $body(&mut c).await;
-            c.report(res);
-        }
-    };
-}
-
-scenario_test!(a_joining_node_takes_its_share_in_one_round_and_nothing_else_restarts, join);
+cluster_test!(a_joining_node_takes_its_share_in_one_round_and_nothing_else_restarts, Cluster::new(&[]), join);
 async fn join(c: &mut Cluster) -> anyhow::Result<()> {
     let before = setup(c).await?;
     c.add_node(4);
@@ -134,7 +123,7 @@ async fn join(c: &mut Cluster) -> anyhow::Result<()> {
     Ok(())
 }
 
-scenario_test!(a_gracefully_stopped_node_hands_its_work_over, graceful_leave);
+cluster_test!(a_gracefully_stopped_node_hands_its_work_over, Cluster::new(&[]), graceful_leave);
 async fn graceful_leave(c: &mut Cluster) -> anyhow::Result<()> {
     // SIGTERM a follower: it marks itself leaving and releases its units, which move at once.
     let before = setup(c).await?;
@@ -149,7 +138,7 @@ async fn graceful_leave(c: &mut Cluster) -> anyhow::Result<()> {
     Ok(())
 }
 
-scenario_test!(a_crashed_node_loses_its_work_after_the_grace_and_nothing_else_restarts, crash);
+cluster_test!(a_crashed_node_loses_its_work_after_the_grace_and_nothing_else_restarts, Cluster::new(&[]), crash);
 async fn crash(c: &mut Cluster) -> anyhow::Result<()> {
     let before = setup(c).await?;
     let leader = c.leader(1).await?;
@@ -157,7 +146,7 @@ async fn crash(c: &mut Cluster) -> anyhow::Result<()> {
     lose_after_setup(c, &before, victim, false).await
 }
 
-scenario_test!(a_leader_crash_moves_only_the_leaders_work, leader_crash);
+cluster_test!(a_leader_crash_moves_only_the_leaders_work, Cluster::new(&[]), leader_crash);
 async fn leader_crash(c: &mut Cluster) -> anyhow::Result<()> {
     let before = setup(c).await?;
     let leader = c.leader(1).await?;
@@ -182,7 +171,7 @@ async fn lose_after_setup(
     Ok(())
 }
 
-scenario_test!(sigterm_without_a_leader_exits_within_the_stop_and_flush_timeouts, leaderless_stop);
+cluster_test!(sigterm_without_a_leader_exits_within_the_stop_and_flush_timeouts, Cluster::new(&[]), leaderless_stop);
 async fn leaderless_stop(c: &mut Cluster) -> anyhow::Result<()> {
     // Kill the leader and one follower: the survivor has no leader and can hand nothing over.
     // SIGTERM must still end it within the stop timeout (150 ms) plus the offset flush
@@ -207,7 +196,7 @@ async fn leaderless_stop(c: &mut Cluster) -> anyhow::Result<()> {
     Ok(())
 }
 
-scenario_test!(a_paused_zombie_is_fenced_and_stops_its_stale_units, zombie);
+cluster_test!(a_paused_zombie_is_fenced_and_stops_its_stale_units, Cluster::new(&[]), zombie);
 async fn zombie(c: &mut Cluster) -> anyhow::Result<()> {
     let before = setup(c).await?;
     let leader = c.leader(1).await?;
@@ -252,7 +241,7 @@ async fn zombie(c: &mut Cluster) -> anyhow::Result<()> {
 }
 
 // A failed task is restarted automatically with backoff, visible in its status.
-scenario_test!(failed_tasks_are_restarted_automatically_with_backoff, auto_restart);
+cluster_test!(failed_tasks_are_restarted_automatically_with_backoff, Cluster::new(&[]), auto_restart);
 async fn auto_restart(c: &mut Cluster) -> anyhow::Result<()> {
     c.form(3).await?;
     let body = json!({ "name": "flaky", "config": {
@@ -272,14 +261,13 @@ async fn auto_restart(c: &mut Cluster) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A connector that blocks in `start` stalls neither the planner nor other units: it fails
-/// after the plugin-call timeout while another connector created after it runs.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_blocking_connector_stalls_nothing_else() {
-    let mut c = Cluster::new(&["--plugin-call-timeout-ms", "1000", "--no-auto-restart"]);
-    let res = blocking(&mut c).await;
-    c.report(res);
-}
+cluster_test!(
+    /// A connector that blocks in `start` stalls neither the planner nor other units: it fails
+    /// after the plugin-call timeout while another connector created after it runs.
+    a_blocking_connector_stalls_nothing_else,
+    Cluster::new(&["--plugin-call-timeout-ms", "1000", "--no-auto-restart"]),
+    blocking
+);
 
 async fn blocking(c: &mut Cluster) -> anyhow::Result<()> {
     c.form(3).await?;

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use anyhow::{ensure, Context, Result};
 use serde_json::{json, Value};
 
-use crate::harness::{entry_commands, wait_for, Cluster};
+use crate::harness::{cluster_test, entry_commands, wait_for, Cluster};
 
 const CONNECTORS: usize = 300;
 const TASKS: usize = 9;
@@ -40,12 +40,11 @@ async fn terms(c: &Cluster) -> Result<Vec<u64>> {
     Ok(out)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn three_thousand_units_run_without_an_election_a_lease_stop_or_a_refused_batch() {
-    let mut c = Cluster::new(&[]);
-    let res = scenario(&mut c).await;
-    c.report(res);
-}
+cluster_test!(
+    three_thousand_units_run_without_an_election_a_lease_stop_or_a_refused_batch,
+    Cluster::new(&[]),
+    scenario
+);
 
 async fn scenario(c: &mut Cluster) -> Result<()> {
     c.form(3).await?;

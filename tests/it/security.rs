@@ -46,12 +46,7 @@ fn body_for(route: &str, victim: u64) -> Vec<u8> {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn outsiders_without_the_secret_change_nothing() {
-    let mut c = Cluster::new(&[]);
-    let res = outsiders(&mut c).await;
-    c.report(res);
-}
+cluster_test!(outsiders_without_the_secret_change_nothing, Cluster::new(&[]), outsiders);
 
 async fn outsiders(c: &mut Cluster) -> anyhow::Result<()> {
     c.form(3).await?;
@@ -115,12 +110,7 @@ async fn outsiders(c: &mut Cluster) -> anyhow::Result<()> {
     Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_node_without_the_secret_cannot_join() {
-    let mut c = Cluster::new(&[]);
-    let res = stranger_joins(&mut c).await;
-    c.report(res);
-}
+cluster_test!(a_node_without_the_secret_cannot_join, Cluster::new(&[]), stranger_joins);
 
 async fn stranger_joins(c: &mut Cluster) -> anyhow::Result<()> {
     c.form(1).await?;
@@ -324,12 +314,7 @@ fn rest_writes() -> Vec<(reqwest::Method, &'static str, Option<Value>)> {
     ]
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rest_users_and_roles_guard_every_write() {
-    let mut c = Cluster::new(&[]);
-    let res = rest_users(&mut c).await;
-    c.report(res);
-}
+cluster_test!(rest_users_and_roles_guard_every_write, Cluster::new(&[]), rest_users);
 
 async fn rest_users(c: &mut Cluster) -> anyhow::Result<()> {
     // A hashed password, made by the CLI from stdin.
@@ -434,12 +419,7 @@ fn base64_basic(user: &str, password: &str) -> String {
     format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}")))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn planted_secrets_appear_in_no_output() {
-    let mut c = Cluster::new(&[]);
-    let res = planted(&mut c).await;
-    c.report(res);
-}
+cluster_test!(planted_secrets_appear_in_no_output, Cluster::new(&[]), planted);
 
 async fn planted(c: &mut Cluster) -> anyhow::Result<()> {
     c.form(3).await?;
